@@ -1,0 +1,509 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# deploy.sh: install or upgrade quetzal on a Debian 12 host run by systemd
+# (SPEC 7). Run as root from a checkout: sudo ./deploy.sh [options].
+#
+# What it does, each step skipped when already done (a second run with the
+# same options changes nothing and succeeds):
+#   packages     apt-get only for what is missing (no network otherwise)
+#   build        `make`, then `make install` into a staging directory
+#   release      /opt/quetzal/releases/<content hash>, /opt/quetzal/current
+#                and /opt/quetzal/previous links, /usr/local/bin/quetzal
+#   user         the `quetzal` system user
+#   config       /etc/quetzal/quetzal.env, /etc/quetzal/jwt_secret (random,
+#                passed to the workers as a systemd credential)
+#   database     when local: PostgreSQL, its `quetzal` role and database
+#   units        systemd/* -> /etc/systemd/system, quetzal.socket,
+#                quetzal.target with quetzal@1..N, quetzal-backup.timer
+#   nginx        the site from nginx/quetzal.conf
+#   migrations   quetzal-migrate.service
+#   workers      restarted one at a time, each ready before the next, so a
+#                redeploy under load fails no request
+#   check        /readyz through nginx; on failure, back to the previous
+#                release and exit 1
+set -euo pipefail
+umask 022
+
+usage()
+{
+	cat <<'EOF'
+usage: sudo ./deploy.sh [options]
+  --workers N            worker processes (default: as before, else 2)
+  --database-url URL     libpq URI of an existing database; without it a
+                         local PostgreSQL, role and database are set up
+  --server-name NAME     nginx server_name (default: as before, else _)
+  --tls-cert F --tls-key F
+                         serve HTTPS on 443 (HTTP redirects to it)
+  --restart              roll the workers even when nothing changed
+  --print-nginx-site     print the nginx site these options give, change nothing
+  -h, --help             this text
+Settings are remembered in /etc/quetzal/deploy.conf.
+EOF
+}
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ETC=/etc/quetzal
+OPT=/opt/quetzal
+UNITDIR=/etc/systemd/system
+SITE=/etc/nginx/sites-available/quetzal
+SOCKET=/run/quetzal/quetzal.sock
+LOCAL_DB_URL='postgresql:///quetzal?host=/var/run/postgresql'
+READY_TIMEOUT=${QUETZAL_DEPLOY_READY_TIMEOUT:-30}
+
+say() { printf 'deploy: %s\n' "$*"; }
+die() { printf 'deploy: error: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- options
+opt_workers='' opt_db='' opt_name='' opt_cert='' opt_key='' opt_restart=0 opt_print_site=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--workers) opt_workers=${2:?--workers needs N}; shift 2;;
+	--workers=*) opt_workers=${1#*=}; shift;;
+	--database-url) opt_db=${2:?--database-url needs a URL}; shift 2;;
+	--database-url=*) opt_db=${1#*=}; shift;;
+	--server-name) opt_name=${2:?--server-name needs a name}; shift 2;;
+	--server-name=*) opt_name=${1#*=}; shift;;
+	--tls-cert) opt_cert=${2:?--tls-cert needs a file}; shift 2;;
+	--tls-cert=*) opt_cert=${1#*=}; shift;;
+	--tls-key) opt_key=${2:?--tls-key needs a file}; shift 2;;
+	--tls-key=*) opt_key=${1#*=}; shift;;
+	--restart) opt_restart=1; shift;;
+	--print-nginx-site) opt_print_site=1; shift;;
+	-h|--help) usage; exit 0;;
+	*) usage >&2; die "unknown option: $1";;
+	esac
+done
+
+if ! grep -qs '^VERSION_ID="12"' /etc/os-release; then
+	say "warning: made for Debian 12, this is $(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-unknown}")"
+fi
+
+# Remembered settings: a plain re-run keeps what the last run chose.
+WORKERS='' SERVER_NAME='' TLS=0
+if [ -f "$ETC/deploy.conf" ]; then
+	# shellcheck source=/dev/null
+	. "$ETC/deploy.conf"
+fi
+[ -n "$opt_workers" ] && WORKERS=$opt_workers
+[ -n "$opt_name" ] && SERVER_NAME=$opt_name
+WORKERS=${WORKERS:-2}
+SERVER_NAME=${SERVER_NAME:-_}
+case $WORKERS in
+''|*[!0-9]*|0) die "--workers: must be a positive integer, got '$WORKERS'";;
+esac
+[ "$WORKERS" -le 64 ] || die "--workers: at most 64, got $WORKERS"
+case $SERVER_NAME in
+*[!A-Za-z0-9._*~-]*) die "--server-name: not a host name: '$SERVER_NAME'";;
+esac
+if [ -n "$opt_cert$opt_key" ]; then
+	if [ -z "$opt_cert" ] || [ -z "$opt_key" ]; then die "--tls-cert and --tls-key go together"; fi
+	[ -r "$opt_cert" ] || die "--tls-cert: cannot read $opt_cert"
+	[ -r "$opt_key" ] || die "--tls-key: cannot read $opt_key"
+	TLS=1
+fi
+case $opt_db in
+*[[:space:]\'\"]*) die "--database-url: no spaces or quotes, please (use a URI)";;
+esac
+
+# env_get NAME: a value from quetzal.env (last assignment wins, as systemd).
+env_get()
+{
+	[ -r "$ETC/quetzal.env" ] || return 0
+	sed -n "s/^$1=//p" "$ETC/quetzal.env" | tail -n1 | sed 's/^"\(.*\)"$/\1/'
+}
+
+render_site()
+{
+	local ipv6=0 max_body cors o
+
+	[ -e /proc/net/if_inet6 ] && ipv6=1
+	max_body=$(env_get QUETZAL_MAX_BODY)
+	max_body=${max_body:-1048576}
+	case $max_body in ''|*[!0-9]*) die "QUETZAL_MAX_BODY: not a number: $max_body";; esac
+	cors=
+	IFS=, read -r -a origins <<<"$(env_get QUETZAL_CORS_ORIGINS)"
+	for o in "${origins[@]}"; do
+		o=$(echo "$o" | tr -d '[:space:]')
+		[ -z "$o" ] && continue
+		case $o in
+		http://*|https://*) ;;
+		*) die "QUETZAL_CORS_ORIGINS: not an origin: $o";;
+		esac
+		case $o in *[\"\\\;{}\ ]*) die "QUETZAL_CORS_ORIGINS: bad character in $o";; esac
+		cors="$cors	\"$o\" 1;\n"
+	done
+	awk -v tls="$TLS" -v ipv6="$ipv6" -v name="$SERVER_NAME" \
+	    -v sock="$SOCKET" -v share="$OPT/current/share/quetzal" \
+	    -v body="$max_body" -v cors="$cors" \
+	    -v cert="$ETC/tls/cert.pem" -v key="$ETC/tls/key.pem" '
+	{
+		keep = 1
+		if ($0 ~ /#@tls/ && !tls) keep = 0
+		if ($0 ~ /#@plain/ && tls) keep = 0
+		if ($0 ~ /#@ipv6/ && !ipv6) keep = 0
+		if (!keep) next
+		sub(/[ \t]*#@.*$/, "")
+		if ($0 ~ /^@CORS_ORIGINS@$/) { printf "%s", cors; next }
+		gsub(/@SERVER_NAME@/, name); gsub(/@SOCKET@/, sock)
+		gsub(/@SHARE@/, share); gsub(/@MAX_BODY@/, body)
+		gsub(/@TLS_CERT@/, cert); gsub(/@TLS_KEY@/, key)
+		print
+	}' "$SRC/nginx/quetzal.conf"
+}
+if [ "$opt_print_site" = 1 ]; then
+	render_site
+	exit 0
+fi
+[ "$(id -u)" = 0 ] || die "run as root (sudo ./deploy.sh)"
+[ -d /run/systemd/system ] || die "systemd is not running on this host"
+[ -f "$SRC/Makefile" ] || die "no Makefile next to deploy.sh ($SRC)"
+
+CHANGED=0	# this run changed something on the host
+ROLL=0		# ... that the workers read: restart them one at a time
+changed() { CHANGED=1; say "$*"; }
+
+# install_file SRC DEST MODE [OWNER]: copy when different; 0 if it did.
+install_file()
+{
+	if [ -f "$2" ] && cmp -s "$1" "$2"; then
+		return 1
+	fi
+	install -D -m "$3" -o "${4:-root}" -g "${4:-root}" "$1" "$2"
+}
+
+# ---------------------------------------------------------------- packages
+# Build and run dependencies. apt runs only when one is missing, so a host
+# that has them all needs no network.
+PKGS="make gcc pkg-config libpq-dev libjson-c-dev libjwt-dev libfcgi-dev
+libssl-dev libsystemd-dev libcrypt-dev nginx postgresql-client curl"
+# The database: --database-url, else the one configured, else a local one.
+DB_URL=$opt_db
+if [ -z "$DB_URL" ] && [ -f "$ETC/quetzal.env" ]; then
+	DB_URL=$(sed -n 's/^QUETZAL_DATABASE_URL=//p' "$ETC/quetzal.env" | tail -n1)
+fi
+DB_URL=${DB_URL:-$LOCAL_DB_URL}
+LOCAL_DB=0
+if [ "$DB_URL" = "$LOCAL_DB_URL" ]; then
+	LOCAL_DB=1
+	PKGS="$PKGS postgresql"
+fi
+missing=
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] && continue
+	# nginx-light/-full/-extras provide nginx without the "nginx" package.
+	[ "$p" = nginx ] && [ -x /usr/sbin/nginx ] && continue
+	missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	say "installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+fi
+
+# ---------------------------------------------------------------- build
+# The build belongs to the Makefile; as the checkout's owner when sudo'd.
+owner=$(stat -c %U "$SRC")
+if [ "$owner" != root ] && [ -n "${SUDO_USER:-}" ] && [ "$owner" = "$SUDO_USER" ]; then
+	runuser -u "$owner" -- make -C "$SRC" -s
+else
+	make -C "$SRC" -s
+fi
+STAGE=$(mktemp -d /tmp/quetzal-deploy.XXXXXX)
+trap 'rm -rf "$STAGE"' EXIT
+make -C "$SRC" -s install DESTDIR="$STAGE" PREFIX=/usr >/dev/null
+[ -x "$STAGE/usr/bin/quetzal" ] || die "make install gave no bin/quetzal"
+
+# A release is named by its content: same bytes, same release, no restart.
+RELEASE=$(cd "$STAGE/usr" && find . -type f -print0 | LC_ALL=C sort -z |
+    xargs -0 sha256sum | sha256sum | cut -c1-12)
+mkdir -p "$OPT/releases"
+if [ ! -d "$OPT/releases/$RELEASE" ]; then
+	cp -a "$STAGE/usr" "$OPT/releases/.$RELEASE.tmp"
+	chown -R root:root "$OPT/releases/.$RELEASE.tmp"
+	chmod -R go-w,a+rX "$OPT/releases/.$RELEASE.tmp"
+	mv "$OPT/releases/.$RELEASE.tmp" "$OPT/releases/$RELEASE"
+fi
+OLD_RELEASE=$(basename "$(readlink "$OPT/current" 2>/dev/null || echo none)")
+if [ "$OLD_RELEASE" != "$RELEASE" ]; then
+	changed "new release $RELEASE (current: $OLD_RELEASE)"
+	ROLL=1
+fi
+
+# Keep the five newest releases, never current, previous nor this one.
+PREV_RELEASE=$(basename "$(readlink "$OPT/previous" 2>/dev/null || echo none)")
+# shellcheck disable=SC2012
+ls -1t "$OPT/releases" | tail -n +6 | while read -r r; do
+	case $r in "$RELEASE"|"$OLD_RELEASE"|"$PREV_RELEASE") continue;; esac
+	rm -rf "${OPT:?}/releases/$r"
+done
+
+# ---------------------------------------------------------------- user
+if ! getent passwd quetzal >/dev/null; then
+	adduser --system --group --home /var/lib/quetzal --no-create-home \
+	    --shell /usr/sbin/nologin --gecos 'quetzal workers' quetzal >/dev/null
+	say "created system user quetzal"
+fi
+NGINX_GROUP=www-data
+getent group "$NGINX_GROUP" >/dev/null || die "no group $NGINX_GROUP (nginx's)"
+
+# ---------------------------------------------------------------- config
+install -d -m 0755 "$ETC"
+if [ ! -f "$ETC/quetzal.env" ]; then
+	cat >"$ETC/quetzal.env.tmp" <<EOF
+# quetzal configuration (SPEC 3), read by the quetzal units as
+# EnvironmentFile. Change, then: systemctl restart quetzal-migrate;
+# ./deploy.sh --restart (or restart quetzal@N one at a time).
+QUETZAL_DATABASE_URL=${opt_db:-$LOCAL_DB_URL}
+# The JWT key is the credential jwt_secret (/etc/quetzal/jwt_secret).
+#QUETZAL_TOKEN_TTL=1800
+#QUETZAL_REFRESH_TTL=1209600
+#QUETZAL_BCRYPT_COST=12
+#QUETZAL_MAX_BODY=1048576
+#QUETZAL_STATEMENT_TIMEOUT_MS=5000
+#QUETZAL_LOG_LEVEL=info
+# Browser origins allowed by CORS (nginx answers them), comma-separated.
+#QUETZAL_CORS_ORIGINS=https://app.example.com
+EOF
+	chmod 0600 "$ETC/quetzal.env.tmp"
+	mv "$ETC/quetzal.env.tmp" "$ETC/quetzal.env"
+	changed "wrote $ETC/quetzal.env"; ROLL=1
+elif [ -n "$opt_db" ] && ! grep -qxF "QUETZAL_DATABASE_URL=$opt_db" "$ETC/quetzal.env"; then
+	grep -v '^QUETZAL_DATABASE_URL=' "$ETC/quetzal.env" >"$ETC/quetzal.env.tmp" || true
+	printf 'QUETZAL_DATABASE_URL=%s\n' "$opt_db" >>"$ETC/quetzal.env.tmp"
+	chmod 0600 "$ETC/quetzal.env.tmp"
+	mv "$ETC/quetzal.env.tmp" "$ETC/quetzal.env"
+	changed "database URL set in $ETC/quetzal.env"; ROLL=1
+fi
+
+if [ ! -s "$ETC/jwt_secret" ]; then
+	# 48 random bytes, base64: 64 characters, above the 32-byte minimum.
+	(umask 077; head -c 48 /dev/urandom | base64 -w0 >"$ETC/jwt_secret.tmp")
+	mv "$ETC/jwt_secret.tmp" "$ETC/jwt_secret"
+	changed "generated a JWT secret in $ETC/jwt_secret"; ROLL=1
+fi
+chmod 0600 "$ETC/jwt_secret"
+
+if [ "$TLS" = 1 ]; then
+	install -d -m 0700 "$ETC/tls"
+	install_file "$opt_cert" "$ETC/tls/cert.pem" 0644 && changed "installed TLS certificate"
+	install_file "$opt_key" "$ETC/tls/key.pem" 0600 && changed "installed TLS key"
+fi
+
+conf=$(printf '# written by deploy.sh: the settings of its last run\nWORKERS=%s\nSERVER_NAME=%s\nTLS=%s' \
+    "$WORKERS" "$SERVER_NAME" "$TLS")
+if [ "$(cat "$ETC/deploy.conf" 2>/dev/null)" != "$conf" ]; then
+	printf '%s\n' "$conf" >"$ETC/deploy.conf"
+	changed "wrote $ETC/deploy.conf"
+fi
+
+# ---------------------------------------------------------------- database
+if [ "$LOCAL_DB" = 1 ]; then
+	if ! systemctl is-active -q postgresql.service ||
+	    ! pg_isready -q -h /var/run/postgresql; then
+		systemctl enable -q --now postgresql.service
+	fi
+	for i in $(seq 60); do
+		pg_isready -q -h /var/run/postgresql && break
+		[ "$i" = 60 ] && die "local PostgreSQL not ready after 30 s"
+		sleep 0.5
+	done
+	psql_pg() { runuser -u postgres -- psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
+	if [ -z "$(psql_pg -c "SELECT 1 FROM pg_roles WHERE rolname = 'quetzal'")" ]; then
+		psql_pg -c 'CREATE ROLE quetzal LOGIN'
+		changed "created PostgreSQL role quetzal"
+	fi
+	if [ -z "$(psql_pg -c "SELECT 1 FROM pg_database WHERE datname = 'quetzal'")" ]; then
+		runuser -u postgres -- createdb -O quetzal -E UTF8 quetzal
+		changed "created database quetzal"
+	fi
+fi
+
+# ---------------------------------------------------------------- units
+UNITS_CHANGED=0
+for f in quetzal.socket quetzal@.service quetzal.target quetzal-migrate.service \
+    quetzal-backup.service quetzal-backup.timer; do
+	if install_file "$SRC/systemd/$f" "$UNITDIR/$f" 0644; then
+		UNITS_CHANGED=1
+		changed "installed unit $f"
+	fi
+done
+# A database reached over TCP needs the network the sandbox takes away.
+NET_DROPIN=$(mktemp "$STAGE/net.XXXXXX")
+case $DB_URL in
+''|*'host=/'*|*'host=%2F'*|*'@/'*|postgres://|postgresql://|postgres:///*|postgresql:///*) ;;
+*)	cat >"$NET_DROPIN" <<'EOF'
+# written by deploy.sh: the database is reached over TCP
+[Service]
+PrivateNetwork=no
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
+IPAddressDeny=
+EOF
+	;;
+esac
+for u in quetzal@.service quetzal-migrate.service quetzal-backup.service; do
+	d=$UNITDIR/$u.d/50-database-network.conf
+	if [ -s "$NET_DROPIN" ]; then
+		install_file "$NET_DROPIN" "$d" 0644 && { UNITS_CHANGED=1; changed "network drop-in for $u"; }
+	elif [ -f "$d" ]; then
+		rm -f "$d"; rmdir "$UNITDIR/$u.d" 2>/dev/null || true
+		UNITS_CHANGED=1; changed "removed network drop-in for $u"
+	fi
+done
+# The socket's group must be nginx's; it is in the unit, check it is so.
+grep -qx "SocketGroup=$NGINX_GROUP" "$UNITDIR/quetzal.socket" ||
+    die "quetzal.socket: SocketGroup is not $NGINX_GROUP"
+if [ "$UNITS_CHANGED" = 1 ]; then
+	systemctl daemon-reload
+	ROLL=1
+fi
+
+# Enable the pool: socket, target, instances 1..N, backup timer; and
+# disable instances above N (scale down).
+systemctl enable -q quetzal.socket quetzal.target quetzal-migrate.service quetzal-backup.timer
+for i in $(seq "$WORKERS"); do
+	if ! systemctl is-enabled -q "quetzal@$i.service" 2>/dev/null; then
+		systemctl enable -q "quetzal@$i.service"
+		say "enabled quetzal@$i"
+	fi
+done
+for l in "$UNITDIR"/quetzal.target.wants/quetzal@*.service; do
+	[ -e "$l" ] || [ -L "$l" ] || continue
+	i=${l##*/quetzal@}; i=${i%.service}
+	case $i in ''|*[!0-9]*) continue;; esac
+	if [ "$i" -gt "$WORKERS" ]; then
+		systemctl disable -q --now "quetzal@$i.service"
+		say "stopped and disabled quetzal@$i"
+	fi
+done
+systemctl start quetzal.socket quetzal-backup.timer
+
+# ---------------------------------------------------------------- nginx
+SITE_NEW="$STAGE/site.conf"
+render_site | awk 'BEGIN{blank=0} /^$/{if(blank++)next; print; next} {blank=0; print}' >"$SITE_NEW"
+NGINX_CHANGED=0
+install_file "$SITE_NEW" "$SITE" 0644 && { NGINX_CHANGED=1; changed "wrote $SITE"; }
+if [ "$(readlink /etc/nginx/sites-enabled/quetzal 2>/dev/null)" != "$SITE" ]; then
+	ln -sfn "$SITE" /etc/nginx/sites-enabled/quetzal
+	NGINX_CHANGED=1
+fi
+# Debian's stock default site also claims port 80: step it aside.
+if [ "$(readlink /etc/nginx/sites-enabled/default 2>/dev/null)" = /etc/nginx/sites-available/default ]; then
+	rm -f /etc/nginx/sites-enabled/default
+	NGINX_CHANGED=1
+	say "disabled nginx's default site"
+fi
+if [ "$NGINX_CHANGED" = 1 ]; then
+	nginx -t -q || die "nginx -t failed; the site is $SITE"
+fi
+systemctl enable -q nginx.service
+if ! systemctl is-active -q nginx.service; then
+	systemctl start nginx.service
+elif [ "$NGINX_CHANGED" = 1 ]; then
+	systemctl reload nginx.service
+fi
+
+# ---------------------------------------------------------------- rollout
+# switch_to REL: point /opt/quetzal/current at REL, atomically.
+switch_to()
+{
+	ln -sfn "releases/$1" "$OPT/.current.tmp"
+	mv -T "$OPT/.current.tmp" "$OPT/current"
+}
+
+# roll: start or restart each wanted worker, one at a time. `systemctl
+# restart` of a Type=notify unit returns once the new process said READY=1
+# (connected, statements prepared), so the others serve meanwhile.
+roll()
+{
+	local i force=$1
+
+	for i in $(seq "$WORKERS"); do
+		systemctl reset-failed "quetzal@$i.service" 2>/dev/null || true
+		if systemctl is-active -q "quetzal@$i.service"; then
+			[ "$force" = 1 ] || continue
+			say "restarting quetzal@$i"
+			timeout "$((READY_TIMEOUT + 15))" systemctl restart "quetzal@$i.service" || return 1
+		else
+			say "starting quetzal@$i"
+			timeout "$((READY_TIMEOUT + 15))" systemctl start "quetzal@$i.service" || return 1
+		fi
+		systemctl is-active -q "quetzal@$i.service" || return 1
+	done
+}
+
+# check_ready: /readyz through nginx answers 200 within READY_TIMEOUT s.
+check_ready()
+{
+	local url host i code
+
+	if [ "$TLS" = 1 ]; then
+		host=$SERVER_NAME; [ "$host" = _ ] && host=localhost
+		url=(-k --resolve "$host:443:127.0.0.1" "https://$host/readyz")
+	else
+		url=(-H "Host: ${SERVER_NAME/#_/localhost}" http://127.0.0.1/readyz)
+	fi
+	for i in $(seq $((READY_TIMEOUT * 2))); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "${url[@]}" || true)
+		[ "$code" = 200 ] && return 0
+		sleep 0.5
+	done
+	say "/readyz through nginx answered ${code:-nothing}"
+	return 1
+}
+
+# rollback: back to OLD_RELEASE, workers rolled again; exits 1 either way.
+rollback()
+{
+	say "deploy failed: $1"
+	if [ "$OLD_RELEASE" = none ] || [ "$OLD_RELEASE" = "$RELEASE" ] ||
+	    [ ! -d "$OPT/releases/$OLD_RELEASE" ]; then
+		say "no previous release to roll back to"
+		journalctl -q -n 20 --no-pager -u 'quetzal@*' -u quetzal-migrate 2>/dev/null || true
+		exit 1
+	fi
+	say "rolling back to release $OLD_RELEASE"
+	switch_to "$OLD_RELEASE"
+	ln -sfn "releases/$RELEASE" "$OPT/.previous.tmp"
+	mv -T "$OPT/.previous.tmp" "$OPT/previous"
+	systemctl reset-failed quetzal-migrate.service 'quetzal@*.service' 2>/dev/null || true
+	if roll 1 && check_ready; then
+		say "rolled back to $OLD_RELEASE; it is serving"
+	else
+		say "rollback to $OLD_RELEASE is not healthy either"
+	fi
+	exit 1
+}
+
+# The new release becomes current; workers started from now on run it.
+if [ "$OLD_RELEASE" != "$RELEASE" ]; then
+	if [ "$OLD_RELEASE" != none ]; then
+		ln -sfn "releases/$OLD_RELEASE" "$OPT/.previous.tmp"
+		mv -T "$OPT/.previous.tmp" "$OPT/previous"
+	fi
+	switch_to "$RELEASE"
+fi
+if [ "$(readlink /usr/local/bin/quetzal 2>/dev/null)" != "$OPT/current/bin/quetzal" ]; then
+	ln -sfn "$OPT/current/bin/quetzal" /usr/local/bin/quetzal
+fi
+
+# Migrations, with the new binary, before any worker runs it.
+systemctl reset-failed quetzal-migrate.service 2>/dev/null || true
+if ! timeout 600 systemctl restart quetzal-migrate.service; then
+	journalctl -q -n 20 --no-pager -u quetzal-migrate 2>/dev/null || true
+	rollback "migrations failed (journalctl -u quetzal-migrate)"
+fi
+
+force=$opt_restart
+[ "$ROLL" = 1 ] && force=1
+roll "$force" || rollback "a worker did not become ready (journalctl -u 'quetzal@*')"
+systemctl start quetzal.target
+check_ready || rollback "/readyz through nginx did not answer 200"
+
+if [ "$CHANGED" = 1 ] || [ "$force" = 1 ]; then
+	say "quetzal release $RELEASE is serving with $WORKERS workers"
+else
+	say "nothing changed; quetzal release $RELEASE is serving with $WORKERS workers"
+fi
