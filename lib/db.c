@@ -60,9 +60,21 @@ oneline(char *buf, size_t len, const char *msg)
 {
 	snprintf(buf, len, "%s", msg ? msg : "");
 	for (char *p = buf; *p != '\0'; p++)
-		if (*p == '\n' || *p == '\r')
+		if ((unsigned char)*p < 0x20)
 			*p = ' ';
 	return buf;
+}
+
+/* libpq prints server notices (and the FATAL of a terminated backend) to
+ * stderr; route them into the log as one line instead. */
+static void
+on_notice(void *arg, const char *message)
+{
+	char buf[512];
+
+	(void)arg;
+	log_msg(LOG_NOTICE, "database: %s", oneline(buf, sizeof(buf),
+	    message));
 }
 
 static int
@@ -115,6 +127,7 @@ db_connect(void)
 		db_close();
 		return -1;
 	}
+	PQsetNoticeProcessor(db.conn, on_notice, NULL);
 	if (prepare_all() < 0) {
 		db.down_logged = true;
 		db_close();

@@ -234,9 +234,9 @@ http_req_init(struct req *r, struct arena *a, char **env)
 	memset(r, 0, sizeof(*r));
 	r->arena = a;
 	r->env = env;
-	r->method = http_param(r, "REQUEST_METHOD");
-	if (r->method == NULL)
-		r->method = "GET";
+	/* Copied: the log line is written after FCGX_Finish_r frees env. */
+	r->method = arena_strdup(a, http_param(r, "REQUEST_METHOD") ?
+	    http_param(r, "REQUEST_METHOD") : "GET");
 	if (strcmp(r->method, "HEAD") == 0) {
 		r->is_head = true;
 		r->method = "GET";
@@ -246,7 +246,7 @@ http_req_init(struct req *r, struct arena *a, char **env)
 	rid = http_param(r, "REQUEST_ID");
 	if (rid != NULL && strlen(rid) >= 8 && strlen(rid) <= 64 &&
 	    strspn(rid, "0123456789abcdefABCDEF-") == strlen(rid))
-		r->request_id = rid;
+		r->request_id = arena_strdup(a, rid);
 	else {
 		http_new_request_id(idbuf);
 		r->request_id = arena_strdup(a, idbuf);

@@ -44,7 +44,7 @@ port_in_use() {
 	fi
 }
 
-# proc_start PID: the process start time (clock ticks since boot, field 22
+# proc_start PID: the start time of a live (not zombie) process (clock ticks since boot, field 22
 # of /proc/PID/stat). PID plus start time names a process uniquely, so a
 # recycled PID is never signalled by mistake.
 proc_start() {
@@ -54,6 +54,8 @@ proc_start() {
 	# comm (field 2) may contain spaces and ')': cut after the last ')',
 	# so f[0] is field 3 and field 22 is f[19]
 	read -r -a f <<<"${stat##*) }"
+	# a zombie has finished: it only waits for its parent to reap it
+	[[ ${f[0]} != Z ]] || return 1
 	printf '%s\n' "${f[19]}"
 }
 
