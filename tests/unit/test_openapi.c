@@ -9,6 +9,7 @@
 #include <json.h>
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
