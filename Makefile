@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: MIT
+# quetzal - one hand-written Makefile; every output goes under build/.
+#   make                 build/quetzal
+#   make SANITIZE=1      build/asan/quetzal (ASan + UBSan, ARENA_DEBUG)
+#   make deps            install the Debian packages (sudo when not root)
+#   make run             the local stack on http://127.0.0.1:8080
+#   make test            every suite: unit (plain and sanitized),
+#                        integration, end-to-end, system
+#   make install DESTDIR= PREFIX=
+VERSION		:= 0.1.0
+PREFIX		?= /usr/local
+DESTDIR		?=
+WERROR		?= 1
+SANITIZE	?= 0
+
+PKGS		:= libpq json-c libjwt fcgi libcrypto libsystemd libxcrypt
+TEST_PKGS	:= criterion libcurl
+
+ifeq ($(SANITIZE),1)
+BUILD		:= build/asan
+SANFLAGS	:= -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer -DARENA_DEBUG
+OPT		:= -O1
+else
+BUILD		:= build
+SANFLAGS	:=
+OPT		:= -O2
+endif
+
+WARN		:= -Wall -Wextra -Wshadow -Wstrict-prototypes \
+		   -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2 \
+		   -Wno-format-nonliteral
+ifeq ($(WERROR),1)
+WARN		+= -Werror
+endif
+CC		?= cc
+CFLAGS		?= $(OPT) -g
+ALL_CFLAGS	:= -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) \
+		   -fno-common -fstack-protector-strong $(SANFLAGS) $(CFLAGS) \
+		   -DQUETZAL_VERSION='"$(VERSION)"' \
+		   -Ilib -Iapp -I$(BUILD)/gen \
+		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS		:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS	:= $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LDLIBS	:= $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+LDFLAGS		+= $(SANFLAGS)
+
+LIB_SRC		:= $(wildcard lib/*.c)
+APP_SRC		:= $(filter-out app/main.c,$(wildcard app/*.c))
+GEN_SRC		:= $(BUILD)/gen/queries.c $(BUILD)/gen/migrations.c
+OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC) $(APP_SRC)) \
+		   $(BUILD)/obj/gen/queries.o $(BUILD)/obj/gen/migrations.o
+MAIN_OBJ	:= $(BUILD)/obj/app/main.o
+ARCHIVE		:= $(BUILD)/libquetzal.a
+BIN		:= $(BUILD)/quetzal
+
+SUITES		:= unit integration e2e
+TEST_BINS	:= $(patsubst %,$(BUILD)/tests/%,$(SUITES))
+DEPS		:= $(OBJ:.o=.d) $(MAIN_OBJ:.o=.d) \
+		   $(patsubst %.c,$(BUILD)/obj/%.d,$(wildcard tests/*/*.c))
+
+.PHONY: all deps run test test-unit test-stack test-system install clean \
+	tests swagger
+.DELETE_ON_ERROR:
+
+all: $(BIN) swagger
+
+$(BUILD)/gen/queries.h: sql/gen.awk $(wildcard sql/queries/*.sql)
+	@mkdir -p $(@D)
+	awk -v mode=queries-h -f sql/gen.awk $(sort $(wildcard sql/queries/*.sql)) > $@
+$(BUILD)/gen/queries.c: sql/gen.awk $(wildcard sql/queries/*.sql)
+	@mkdir -p $(@D)
+	awk -v mode=queries-c -f sql/gen.awk $(sort $(wildcard sql/queries/*.sql)) > $@
+$(BUILD)/gen/migrations.c: sql/gen.awk $(wildcard sql/migrations/*.sql)
+	@mkdir -p $(@D)
+	awk -v mode=migrations -f sql/gen.awk $(sort $(wildcard sql/migrations/*.sql)) > $@
+
+# Every object may include the generated header.
+$(BUILD)/obj/%.o: %.c $(BUILD)/gen/queries.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(BUILD)/gen/queries.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+$(BUILD)/obj/tests/%.o: tests/%.c $(BUILD)/gen/queries.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/support -MMD -MP -c -o $@ $<
+
+$(ARCHIVE): $(OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(MAIN_OBJ) $(ARCHIVE)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# One Criterion binary per suite, from tests/<suite>/*.c + tests/support/*.c.
+SUPPORT_OBJ	:= $(patsubst tests/%.c,$(BUILD)/obj/tests/%.o,$(wildcard tests/support/*.c))
+define suite
+$(BUILD)/tests/$(1): $(patsubst tests/%.c,$(BUILD)/obj/tests/%.o,$(wildcard tests/$(1)/*.c)) $(SUPPORT_OBJ) $(ARCHIVE)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(TEST_LDLIBS)
+endef
+$(foreach s,$(SUITES),$(eval $(call suite,$(s))))
+
+tests: $(TEST_BINS) $(BIN)
+
+# Swagger UI comes from the npm registry at build time, never committed;
+# without npm the build says so and goes on.
+swagger: build/swagger-ui/index.html
+build/swagger-ui/index.html: scripts/fetch-swagger.sh
+	@scripts/fetch-swagger.sh build/swagger-ui
+
+deps:
+	@scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@QUETZAL_BIN=$(CURDIR)/build/quetzal scripts/run.sh
+
+# Unit tests need no I/O: they run in the plain and the sanitized build.
+test-unit: tests
+	$(BUILD)/tests/unit
+
+# Integration and end-to-end suites share one stack: PostgreSQL in a temp
+# dir, workers, nginx on a free port.
+test-stack: tests
+	QUETZAL_BIN=$(CURDIR)/$(BIN) tests/support/with-stack.sh \
+	    sh -c '$(BUILD)/tests/integration && $(BUILD)/tests/e2e'
+
+test-system: $(BIN)
+	@if [ -x tests/system/run.sh ]; then tests/system/run.sh; \
+	else echo "system: no tests/system/run.sh yet"; fi
+
+test: deps
+	@$(MAKE) --no-print-directory all tests
+	@$(MAKE) --no-print-directory SANITIZE=1 tests
+	@$(MAKE) --no-print-directory SANITIZE=1 test-unit
+	@$(MAKE) --no-print-directory test-system
+	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-stack
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/quetzal
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/quetzal
+	install -m 0644 app/openapi.json $(DESTDIR)$(PREFIX)/share/quetzal/openapi.json
+	@if [ -f build/swagger-ui/index.html ]; then \
+	    install -d $(DESTDIR)$(PREFIX)/share/quetzal/swagger-ui && \
+	    install -m 0644 build/swagger-ui/* $(DESTDIR)$(PREFIX)/share/quetzal/swagger-ui/; \
+	else echo "install: no build/swagger-ui (npm missing): /docs will be absent"; fi
+
+clean:
+	rm -rf build
+
+-include $(DEPS)

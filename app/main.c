@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - the command line of SPEC 2.  Configuration is read once, here,
+ * before anything else; a bad value stops the process with one line.
+ */
+#include "handlers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+#include "queries.h"
+#include "worker.h"
+
+extern const struct migration	migrations[];
+extern const size_t		nmigrations;
+
+struct config app_config;
+
+static const char usage[] =
+"usage: quetzal <command> [options]\n"
+"\n"
+"commands:\n"
+"  serve [--listen PATH|HOST:PORT]  run a FastCGI worker (default: the socket\n"
+"                                   from systemd, else fd 0 as spawn-fcgi gives)\n"
+"  migrate [--status]               apply pending migrations, or list them\n"
+"  check-config                     validate the configuration and the database\n"
+"  --help, --version\n"
+"\n"
+"configuration comes from QUETZAL_* environment variables: see README.md\n";
+
+static const char *
+env_get(const char *name)
+{
+	return getenv(name);
+}
+
+static int
+load_config(void)
+{
+	char err[512];
+
+	if (config_load(&app_config, env_get, err, sizeof(err)) < 0) {
+		fprintf(stderr, "quetzal: %s\n", err);
+		return -1;
+	}
+	log_init(app_config.log_level);
+	return 0;
+}
+
+static int
+cmd_serve(int argc, char **argv)
+{
+	struct worker_app	 app = { 0 };
+	const char		*listen = NULL;
+	char			 err[512];
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
+			listen = argv[++i];
+		else {
+			fprintf(stderr, "quetzal: serve: unknown argument "
+			    "\"%s\"\n%s", argv[i], usage);
+			return 2;
+		}
+	}
+	if (config_need_key(&app_config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "quetzal: %s\n", err);
+		return 1;
+	}
+	db_init(app_config.database_url, app_config.statement_timeout_ms,
+	    queries, nqueries);
+	app.routes = app_routes;
+	app.nroutes = app_nroutes;
+	app.max_body = app_config.max_body;
+	app.authenticate = NULL;
+	return worker_serve(&app, listen);
+}
+
+static int
+cmd_migrate(int argc, char **argv)
+{
+	int status_only = 0, n;
+
+	if (argc == 1 && strcmp(argv[0], "--status") == 0)
+		status_only = 1;
+	else if (argc != 0) {
+		fprintf(stderr, "quetzal: migrate: unknown argument \"%s\"\n",
+		    argv[0]);
+		return 2;
+	}
+	n = migrate_run(app_config.database_url, migrations, nmigrations,
+	    status_only, stdout);
+	if (n < 0)
+		return 1;
+	return 0;
+}
+
+static int
+cmd_check_config(int argc, char **argv)
+{
+	char	err[512];
+	int	ok = 1;
+
+	(void)argv;
+	if (argc != 0) {
+		fprintf(stderr, "quetzal: check-config takes no argument\n");
+		return 2;
+	}
+	printf("database       %s\n", app_config.database_url[0] ?
+	    "QUETZAL_DATABASE_URL" : "libpq defaults (PG* variables)");
+	if (config_need_key(&app_config, err, sizeof(err)) < 0) {
+		printf("jwt key        MISSING: %s\n", err);
+		ok = 0;
+	} else
+		printf("jwt key        %zu bytes from %s\n",
+		    app_config.jwt_key_len, app_config.jwt_key_source);
+	printf("token ttl      %lds\nrefresh ttl    %lds\nbcrypt cost    "
+	    "%d\nmax body       %ld bytes\nstmt timeout   %ldms\n"
+	    "cors origins   %s\n", app_config.token_ttl,
+	    app_config.refresh_ttl, app_config.bcrypt_cost,
+	    app_config.max_body, app_config.statement_timeout_ms,
+	    app_config.cors_origins[0] ? app_config.cors_origins : "(none)");
+	db_init(app_config.database_url, app_config.statement_timeout_ms,
+	    queries, nqueries);
+	log_init(LOG_WARNING - 1);	/* the line below says it all */
+	if (db_connect() < 0) {
+		printf("database       UNREACHABLE or not migrated "
+		    "(run quetzal migrate --status)\n");
+		ok = 0;
+	} else {
+		printf("database       reachable, %zu queries prepared\n",
+		    nqueries);
+		db_close();
+	}
+	printf("%s\n", ok ? "ok" : "configuration has problems");
+	return ok ? 0 : 1;
+}
+
+static const struct {
+	const char	*name;
+	int		(*run)(int argc, char **argv);
+} commands[] = {
+	{ "serve", cmd_serve },
+	{ "migrate", cmd_migrate },
+	{ "check-config", cmd_check_config },
+};
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("quetzal %s\n", QUETZAL_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			if (load_config() < 0)
+				return 1;
+			return commands[i].run(argc - 2, argv + 2);
+		}
+	fprintf(stderr, "quetzal: unknown command \"%s\"\n%s", argv[1],
+	    usage);
+	return 2;
+}

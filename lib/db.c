@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * db.c - libpq for a single-threaded, blocking worker.  One connection per
+ * process, every named query prepared on connect (so a broken query or a
+ * missing migration shows at start-up), and a reconnect on the first
+ * request after the server went away (SPEC 5: 503, never an exit).
+ */
+#include "db.h"
+
+#include <libpq-fe.h>
+
+#include <poll.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "arena.h"
+#include "http.h"
+#include "log.h"
+
+static struct {
+	char			 conninfo[4096];
+	char			 options[64];
+	const struct db_query	*queries;
+	size_t			 nqueries;
+	PGconn			*conn;
+	bool			 up;		/* connected and prepared */
+	bool			 down_logged;	/* one log line per outage */
+} db;
+
+void
+db_init(const char *conninfo, long statement_timeout_ms,
+    const struct db_query *queries, size_t nqueries)
+{
+	snprintf(db.conninfo, sizeof(db.conninfo), "%s", conninfo);
+	snprintf(db.options, sizeof(db.options), "-c statement_timeout=%ld",
+	    statement_timeout_ms);
+	db.queries = queries;
+	db.nqueries = nqueries;
+}
+
+bool
+db_is_up(void)
+{
+	return db.up && db.conn != NULL && PQstatus(db.conn) == CONNECTION_OK;
+}
+
+void
+db_close(void)
+{
+	if (db.conn != NULL)
+		PQfinish(db.conn);
+	db.conn = NULL;
+	db.up = false;
+}
+
+/* Messages from libpq end with a newline; logfmt lines must not. */
+static const char *
+oneline(char *buf, size_t len, const char *msg)
+{
+	snprintf(buf, len, "%s", msg ? msg : "");
+	for (char *p = buf; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+	return buf;
+}
+
+/* libpq prints server notices (and the FATAL of a terminated backend) to
+ * stderr; route them into the log as one line instead. */
+static void
+on_notice(void *arg, const char *message)
+{
+	char buf[512];
+
+	(void)arg;
+	log_msg(LOG_NOTICE, "database: %s", oneline(buf, sizeof(buf),
+	    message));
+}
+
+static int
+prepare_all(void)
+{
+	char buf[512];
+
+	for (size_t i = 0; i < db.nqueries; i++) {
+		PGresult *res = PQprepare(db.conn, db.queries[i].name,
+		    db.queries[i].sql, db.queries[i].nparams, NULL);
+		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+		if (!ok && !db.down_logged)
+			log_msg(LOG_ERR, "cannot prepare query %s: %s",
+			    db.queries[i].name, oneline(buf, sizeof(buf),
+			    PQresultErrorMessage(res)));
+		PQclear(res);
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
+
+int
+db_connect(void)
+{
+	/* expand_dbname: "dbname" may be a whole URI or conninfo string,
+	 * and the keywords after it still apply. */
+	const char *const keys[] = { "dbname", "options", "connect_timeout",
+	    "application_name", "fallback_application_name", NULL };
+	const char *const vals[] = { db.conninfo, db.options, "3",
+	    NULL, "quetzal", NULL };
+	const char *const *k = keys, *const *v = vals;
+	char buf[512];
+
+	db_close();
+	if (db.conninfo[0] == '\0') {
+		k++;	/* PG* variables and defaults apply */
+		v++;
+	}
+	db.conn = PQconnectdbParams(k, v, 1);
+	if (db.conn == NULL)
+		die("PQconnectdbParams: out of memory");
+	if (PQstatus(db.conn) != CONNECTION_OK) {
+		if (!db.down_logged)
+			log_msg(LOG_ERR, "cannot connect to the database: %s",
+			    oneline(buf, sizeof(buf),
+			    PQerrorMessage(db.conn)));
+		db.down_logged = true;
+		db_close();
+		return -1;
+	}
+	PQsetNoticeProcessor(db.conn, on_notice, NULL);
+	if (prepare_all() < 0) {
+		db.down_logged = true;
+		db_close();
+		return -1;
+	}
+	if (db.down_logged)
+		log_msg(LOG_NOTICE, "connected to the database again");
+	db.down_logged = false;
+	db.up = true;
+	return 0;
+}
+
+/*
+ * A server that restarted or killed our backend has closed the socket (or
+ * sent a FATAL message): the socket is readable while we are idle.  One
+ * poll(2) per request finds that before we send a query into a dead
+ * connection, so a restart of PostgreSQL costs no failed request.
+ */
+static bool
+conn_alive(void)
+{
+	struct pollfd	pfd;
+
+	if (db.conn == NULL || PQstatus(db.conn) != CONNECTION_OK)
+		return false;
+	if (PQtransactionStatus(db.conn) != PQTRANS_IDLE)
+		return true;
+	pfd.fd = PQsocket(db.conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) == 0)
+		return true;
+	if (PQconsumeInput(db.conn) == 0 ||
+	    PQstatus(db.conn) != CONNECTION_OK)
+		return false;
+	return true;
+}
+
+int
+db_ensure(struct req *r)
+{
+	if (db.up && conn_alive())
+		return 0;
+	if (db_connect() == 0)
+		return 0;
+	return http_error(r, 503, "the database is unavailable, retry "
+	    "shortly");
+}
+
+int
+db_status_for(const char *sqlstate)
+{
+	if (sqlstate == NULL)
+		return 503;	/* no server answer: the connection broke */
+	if (strcmp(sqlstate, "23505") == 0)	/* unique_violation */
+		return 409;
+	if (strcmp(sqlstate, "23503") == 0)	/* foreign_key_violation */
+		return 409;
+	if (strcmp(sqlstate, "23514") == 0 ||	/* check_violation */
+	    strcmp(sqlstate, "23502") == 0 ||	/* not_null_violation */
+	    strncmp(sqlstate, "22", 2) == 0)	/* data exceptions */
+		return 422;
+	if (strcmp(sqlstate, "57014") == 0 ||	/* statement timeout */
+	    strncmp(sqlstate, "08", 2) == 0 ||	/* connection exceptions */
+	    strncmp(sqlstate, "53", 2) == 0 ||	/* insufficient resources */
+	    strncmp(sqlstate, "57P", 3) == 0 ||	/* shutdown, crash */
+	    strcmp(sqlstate, "40001") == 0 ||	/* serialization failure */
+	    strcmp(sqlstate, "40P01") == 0)	/* deadlock */
+		return 503;
+	return 500;
+}
+
+static const char *
+detail_for(int status)
+{
+	switch (status) {
+	case 409: return "the resource conflicts with an existing one";
+	case 422: return "a value is out of range or invalid";
+	case 503: return "the database is unavailable, retry shortly";
+	default:  return "internal error";
+	}
+}
+
+static void
+clear_result(void *res)
+{
+	PQclear(res);
+}
+
+/* Executes; returns the result (deferred on the arena) or NULL with the
+ * error recorded on the request. */
+static PGresult *
+run(struct req *r, int q, const char *const *args, int nargs)
+{
+	PGresult	*res;
+	const char	*state;
+	char		 buf[512];
+	int		 status;
+
+	if ((size_t)q >= db.nqueries || nargs != db.queries[q].nparams)
+		die("query %d called with %d arguments", q, nargs);
+	if (db_ensure(r) < 0)
+		return NULL;
+	res = PQexecPrepared(db.conn, db.queries[q].name, nargs, args, NULL,
+	    NULL, 0);
+	if (res == NULL)
+		die("PQexecPrepared: out of memory");
+	arena_defer(r->arena, clear_result, res);
+	switch (PQresultStatus(res)) {
+	case PGRES_TUPLES_OK:
+	case PGRES_COMMAND_OK:
+		return res;
+	default:
+		break;
+	}
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (PQstatus(db.conn) != CONNECTION_OK) {
+		db.up = false;
+		state = NULL;
+	}
+	status = db_status_for(state);
+	log_msg(status >= 500 ? LOG_ERR : LOG_INFO,
+	    "query %s failed: request_id=%s sqlstate=%s %s",
+	    db.queries[q].name, r->request_id, state ? state : "-",
+	    oneline(buf, sizeof(buf), PQresultErrorMessage(res)));
+	if (r->err_status == 0) {
+		http_error(r, status, "%s", detail_for(status));
+		/* Let the handler know which constraint, for 409 details. */
+		if (state != NULL)
+			r->err_sqlstate = arena_strdup(r->arena, state);
+		const char *c = PQresultErrorField(res,
+		    PG_DIAG_CONSTRAINT_NAME);
+		if (c != NULL)
+			r->err_constraint = arena_strdup(r->arena, c);
+	}
+	return NULL;
+}
+
+int
+db_one(struct req *r, int q, const char *const *args, int nargs,
+    const char **row, int nrow)
+{
+	PGresult *res = run(r, q, args, nargs);
+
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0)
+		return 0;
+	if (PQnfields(res) != nrow)
+		die("query %s returns %d columns, caller expects %d",
+		    db.queries[q].name, PQnfields(res), nrow);
+	for (int i = 0; i < nrow; i++)
+		row[i] = PQgetisnull(res, 0, i) ? NULL :
+		    PQgetvalue(res, 0, i);
+	return 1;
+}
+
+int
+db_exec(struct req *r, int q, const char *const *args, int nargs)
+{
+	PGresult	*res = run(r, q, args, nargs);
+	const char	*n;
+
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		return PQntuples(res);
+	n = PQcmdTuples(res);
+	return *n ? atoi(n) : 0;
+}
+
+int
+db_all(struct req *r, int q, const char *const *args, int nargs,
+    struct db_result *out)
+{
+	PGresult *res = run(r, q, args, nargs);
+
+	if (res == NULL)
+		return -1;
+	out->res = res;
+	out->nrows = PQntuples(res);
+	out->ncols = PQnfields(res);
+	return 0;
+}
+
+const char *
+db_value(const struct db_result *res, int row, int col)
+{
+	if (row >= res->nrows || col >= res->ncols ||
+	    PQgetisnull(res->res, row, col))
+		return NULL;
+	return PQgetvalue(res->res, row, col);
+}
+
+static int
+simple(struct req *r, const char *sql)
+{
+	PGresult	*res;
+	bool		 ok;
+
+	if (db_ensure(r) < 0)
+		return -1;
+	res = PQexec(db.conn, sql);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok) {
+		if (PQstatus(db.conn) != CONNECTION_OK)
+			db.up = false;
+		log_msg(LOG_ERR, "%s failed: request_id=%s", sql,
+		    r->request_id);
+		http_error(r, db_status_for(PQresultErrorField(res,
+		    PG_DIAG_SQLSTATE)), "%s", detail_for(503));
+	}
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+int
+db_begin(struct req *r)
+{
+	return simple(r, "BEGIN");
+}
+
+int
+db_commit(struct req *r)
+{
+	return simple(r, "COMMIT");
+}
+
+void
+db_request_end(void)
+{
+	if (db.conn != NULL && PQstatus(db.conn) == CONNECTION_OK &&
+	    PQtransactionStatus(db.conn) != PQTRANS_IDLE)
+		PQclear(PQexec(db.conn, "ROLLBACK"));
+}

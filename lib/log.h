@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * log.h - one line per event: logfmt on stderr (SPEC 6).  Never pass
+ * secrets, passwords, tokens or request bodies to these functions.
+ */
+#ifndef LIB_LOG_H
+#define LIB_LOG_H
+
+#include <stdint.h>
+
+struct req;
+
+/* syslog priorities, as journald's PRIORITY field. */
+enum log_level {
+	LOG_ERR = 3,
+	LOG_WARNING = 4,
+	LOG_NOTICE = 5,
+	LOG_INFO = 6,
+	LOG_DEBUG = 7
+};
+
+/* "debug".."err" -> level, or -1. */
+int	log_level_parse(const char *s);
+
+/* Events at a priority above `level` are dropped.  Call once at start. */
+void	log_init(int level);
+
+/* An event: `msg` is free text, quoted as needed. */
+void	log_msg(int level, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* The line for one answered request. */
+void	log_request(const struct req *r, int64_t duration_us);
+
+/* Microseconds on the monotonic clock. */
+int64_t	log_now_us(void);
+
+#endif /* LIB_LOG_H */

@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# stack.sh: the whole local stack, PostgreSQL -> quetzal workers -> nginx,
+# for `make run` (scripts/run.sh) and the tests (tests/support/with-stack.sh).
+#
+# usage:
+#   QUETZAL_BIN=build/quetzal STACK_DIR=DIR PG_DIR=DIR PORT=N [WORKERS=4] \
+#       scripts/stack.sh [start]
+#   STACK_DIR=DIR scripts/stack.sh stop
+#   STACK_DIR=DIR scripts/stack.sh status
+#
+# start: pg.sh init + start, `quetzal check-config`, `quetzal migrate`,
+# WORKERS `quetzal serve` on STACK_DIR/fcgi.sock, nginx on 127.0.0.1:PORT,
+# then waits (at most STACK_TIMEOUT seconds, default 30) until GET /healthz
+# answers 200. It returns once all is up; the processes run on, each in its
+# own session, so a Ctrl-C meant for the caller does not reach them. If any
+# step fails, what start already started is stopped again. Exit 1 with
+# one clear line when PORT is taken (checked before anything starts).
+# The workers inherit the caller's QUETZAL_* variables;
+# QUETZAL_DATABASE_URL is set to the private cluster's.
+#
+# stop: stops nginx, then the workers (SIGTERM, SIGKILL after 10 s), then
+# PostgreSQL if start started it. Safe to repeat.
+#
+# Files in STACK_DIR:
+#   pids        one line per process: ROLE PID STARTTIME (ROLE is nginx,
+#               worker or postgres; STARTTIME is field 22 of /proc/PID/stat,
+#               so stop never signals a recycled PID)
+#   stack.env   PG_DIR, PORT, QUETZAL_DATABASE_URL, ... (shell syntax)
+#   workers.log the workers' stderr (logfmt); nginx-error.log,
+#               nginx-access.log, nginx.conf (rendered nginx/dev.conf.in)
+#   fcgi.sock   the workers' socket (mode 0600)
+set -euo pipefail
+
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
+root=$(cd -- "$here/.." && pwd -P)
+# shellcheck source=scripts/common.sh
+. "$here/common.sh"
+
+cmd=${1:-start}
+[[ -n ${STACK_DIR:-} ]] || die "STACK_DIR is not set"
+check_safe_path "$STACK_DIR"
+mkdir -p "$STACK_DIR"
+chmod 0700 "$STACK_DIR" # logs and the socket: ours only
+STACK_DIR=$(abs_dir "$STACK_DIR")
+pids_file=$STACK_DIR/pids
+env_file=$STACK_DIR/stack.env
+sock=$STACK_DIR/fcgi.sock
+timeout=${STACK_TIMEOUT:-30}
+
+# nginx lives in /usr/sbin, which is not on a normal user's PATH
+NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+
+record() { # record ROLE PID
+	local start
+	start=$(proc_start "$2") || return 1
+	printf '%s %s %s\n' "$1" "$2" "$start" >>"$pids_file"
+}
+
+# alive_recorded: true when any process in the pids file still runs
+alive_recorded() {
+	local role pid start
+	[[ -f $pids_file ]] || return 1
+	while read -r -u 3 role pid start; do
+		[[ $role == postgres ]] && continue
+		proc_alive "$pid" "$start" && return 0
+	done 3<"$pids_file"
+	return 1
+}
+
+# children PID: the current children of PID (nginx's worker processes)
+children() {
+	ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true
+}
+
+do_stop() {
+	local role pid start c cstart
+	local -a workers=() kids=()
+	if [[ -f $pids_file ]]; then
+		# nginx first: no new requests reach the workers
+		while read -r -u 3 role pid start; do
+			[[ $role == nginx ]] || continue
+			# if the master has to be killed its workers would be
+			# orphaned and keep the port: note them to check after
+			if proc_alive "$pid" "$start"; then
+				for c in $(children "$pid"); do
+					cstart=$(proc_start "$c") && kids+=("$c $cstart")
+				done
+			fi
+			stop_proc nginx "$pid" "$start" TERM 10 || true
+		done 3<"$pids_file"
+		for c in ${kids[@]+"${kids[@]}"}; do
+			# shellcheck disable=SC2086 # "pid start" pairs
+			stop_proc "nginx worker" $c TERM 5 || true
+		done
+		# workers: SIGTERM to all at once, then wait for each
+		while read -r -u 3 role pid start; do
+			[[ $role == worker ]] || continue
+			workers+=("$pid $start")
+			if proc_alive "$pid" "$start"; then
+				kill -TERM "$pid" 2>/dev/null || true
+			fi
+		done 3<"$pids_file"
+		for c in ${workers[@]+"${workers[@]}"}; do
+			# shellcheck disable=SC2086 # "pid start" pairs
+			stop_proc worker $c TERM 10 || true
+		done
+	fi
+	if [[ -f $env_file ]]; then
+		local PG_DIR="" PG_STOP=0
+		# shellcheck disable=SC1090 # written by do_start
+		. "$env_file"
+		if [[ $PG_STOP == 1 && -n $PG_DIR ]]; then
+			"$here/pg.sh" stop "$PG_DIR" || true
+		fi
+	fi
+	rm -f -- "$pids_file" "$sock" "$STACK_DIR/workers.pid"
+}
+
+do_status() {
+	local role pid start rc=0
+	[[ -f $pids_file ]] || {
+		echo "not running"
+		return 3
+	}
+	while read -r -u 3 role pid start; do
+		if proc_alive "$pid" "$start"; then
+			echo "$role $pid running"
+		else
+			echo "$role $pid gone"
+			[[ $role == postgres ]] || rc=1
+		fi
+	done 3<"$pids_file"
+	return "$rc"
+}
+
+render_nginx_conf() {
+	local user_directive=""
+	# As root, nginx would run its workers as "nobody", who can neither
+	# reach our socket nor write our temp dirs: keep them as root, like
+	# the quetzal workers (a dev/test stack on loopback only).
+	((EUID == 0)) && user_directive="user root;"
+	# paths passed check_safe_path: no '|', '&' or '\' to escape
+	sed -e "s|@RUN@|$STACK_DIR|g" \
+		-e "s|@PORT@|$PORT|g" \
+		-e "s|@SOCK@|$sock|g" \
+		-e "s|@ROOT@|$root|g" \
+		-e "s|@USER_DIRECTIVE@|$user_directive|g" \
+		"$root/nginx/dev.conf.in" >"$STACK_DIR/nginx.conf"
+}
+
+fail_with_log() { # fail_with_log FILE MSG
+	note "$2; last lines of $1:"
+	tail -n 20 "$1" >&2 || true
+	exit 1
+}
+
+start_workers() {
+	local pid
+	# Variables meant for a systemd-managed worker must not leak in from
+	# the caller: with LISTEN_FDS a worker ignores fd 0, with
+	# JOURNAL_STREAM it logs to the journal instead of workers.log.
+	unset LISTEN_FDS LISTEN_PID LISTEN_FDNAMES JOURNAL_STREAM NOTIFY_SOCKET \
+		WATCHDOG_USEC WATCHDOG_PID
+	# spawn-fcgi binds the socket, forks WORKERS children that share it as
+	# fd 0, writes their PIDs to -P one a line, and exits. The children
+	# are in their own session. It points their stdout and stderr at
+	# /dev/null, hence the sh wrapper (exec: same PID) that sends them to
+	# workers.log.
+	rm -f "$STACK_DIR/workers.pid"
+	# shellcheck disable=SC2016 # $0 and $1 are for that sh
+	if ! spawn-fcgi -s "$sock" -M 0600 -F "$WORKERS" -P "$STACK_DIR/workers.pid" \
+		-- /bin/sh -c 'exec "$0" serve >>"$1" 2>&1' \
+		"$QUETZAL_BIN" "$STACK_DIR/workers.log" \
+		>"$STACK_DIR/spawn-fcgi.log" 2>&1; then
+		# record the ones that did start, so the EXIT trap stops them
+		while read -r pid || [[ -n $pid ]]; do
+			record worker "$pid" || true
+		done <"$STACK_DIR/workers.pid" 2>/dev/null || true
+		cat "$STACK_DIR/spawn-fcgi.log" >&2
+		fail_with_log "$STACK_DIR/workers.log" "workers did not start"
+	fi
+	# (the pid file's last line has no newline)
+	while read -r pid || [[ -n $pid ]]; do
+		record worker "$pid" ||
+			fail_with_log "$STACK_DIR/workers.log" "worker $pid exited at once"
+	done <"$STACK_DIR/workers.pid"
+}
+
+check_workers() {
+	local role pid start
+	while read -r -u 3 role pid start; do
+		[[ $role == worker ]] || continue
+		proc_alive "$pid" "$start" ||
+			fail_with_log "$STACK_DIR/workers.log" "worker $pid has exited"
+	done 3<"$pids_file"
+}
+
+start_nginx() {
+	local out
+	render_nginx_conf
+	mkdir -p "$STACK_DIR/nginx"
+	local -a args=(-p "$STACK_DIR/" -e "$STACK_DIR/nginx-error.log"
+		-c "$STACK_DIR/nginx.conf")
+	out=$("$NGINX" -t -q "${args[@]}" 2>&1) || {
+		printf '%s\n' "$out" >&2
+		die "nginx rejected $STACK_DIR/nginx.conf"
+	}
+	# setsid: no terminal signals. Without job control this shell's child
+	# is no group leader, so setsid execs nginx in place: $! is nginx.
+	setsid "$NGINX" "${args[@]}" </dev/null >>"$STACK_DIR/nginx-error.log" 2>&1 &
+	record nginx $! || fail_with_log "$STACK_DIR/nginx-error.log" "nginx exited at once"
+}
+
+wait_healthy() {
+	local url=http://127.0.0.1:$PORT/healthz deadline=$((SECONDS + timeout))
+	local npid nstart
+	read -r _ npid nstart < <(grep '^nginx ' "$pids_file")
+	while ((SECONDS < deadline)); do
+		proc_alive "$npid" "$nstart" ||
+			fail_with_log "$STACK_DIR/nginx-error.log" "nginx has exited"
+		check_workers
+		# --noproxy: an http_proxy in the caller's environment must not
+		# send a loopback request elsewhere
+		if curl -fsS --noproxy '*' --max-time 2 -o /dev/null "$url" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	note "GET $url did not answer 200 within ${timeout}s"
+	tail -n 10 "$STACK_DIR/nginx-error.log" >&2 || true
+	fail_with_log "$STACK_DIR/workers.log" "stack not healthy"
+}
+
+start_ok=0
+on_start_exit() {
+	local rc=$?
+	((start_ok)) && return 0
+	note "start failed: stopping what it started"
+	do_stop
+	exit "$rc"
+}
+
+do_start() {
+	local pg_stop=0
+	: "${QUETZAL_BIN:?QUETZAL_BIN is not set}" "${PG_DIR:?PG_DIR is not set}" \
+		"${PORT:?PORT is not set}"
+	WORKERS=${WORKERS:-4}
+	if [[ ! $PORT =~ ^[0-9]{1,5}$ ]] || ((PORT < 1 || PORT > 65535)); then
+		die "bad PORT: $PORT"
+	fi
+	if [[ ! $WORKERS =~ ^[0-9]{1,3}$ ]] || ((WORKERS < 1 || WORKERS > 256)); then
+		die "bad WORKERS: $WORKERS"
+	fi
+	# pg.sh and stop need the same absolute path whatever the cwd
+	[[ $PG_DIR == /* ]] || PG_DIR=$PWD/$PG_DIR
+	check_safe_path "$PG_DIR"
+	[[ -x $QUETZAL_BIN ]] || die "QUETZAL_BIN $QUETZAL_BIN is not an executable (run make)"
+	QUETZAL_BIN=$(abs_dir "$(dirname -- "$QUETZAL_BIN")")/$(basename -- "$QUETZAL_BIN")
+	check_safe_path "$QUETZAL_BIN"
+	check_safe_path "$root"
+	check_socket_path "$sock"
+	command -v spawn-fcgi >/dev/null || die "spawn-fcgi not found (apt-get install spawn-fcgi)"
+	[[ -x $NGINX ]] || die "nginx not found (apt-get install nginx-light)"
+	command -v curl >/dev/null || die "curl not found (apt-get install curl)"
+
+	# checks before anything starts
+	if alive_recorded; then
+		die "a stack is already running in $STACK_DIR (stop it: STACK_DIR=$STACK_DIR ${0##*/} stop)"
+	fi
+	if port_in_use "$PORT"; then
+		die "port $PORT is already in use on this machine; stop what uses it or choose another PORT"
+	fi
+	rm -f -- "$pids_file"
+
+	trap on_start_exit EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+
+	"$here/pg.sh" status "$PG_DIR" >/dev/null 2>&1 || pg_stop=1
+	# written before PG starts, so a failure below stops PG again
+	{
+		printf 'PG_DIR=%q\n' "$PG_DIR"
+		printf 'PG_STOP=%q\n' "$pg_stop"
+		printf 'PORT=%q\n' "$PORT"
+	} >"$env_file"
+	"$here/pg.sh" init "$PG_DIR"
+	"$here/pg.sh" start "$PG_DIR"
+	record postgres "$("$here/pg.sh" pid "$PG_DIR")" || true
+	QUETZAL_DATABASE_URL=$("$here/pg.sh" url "$PG_DIR")
+	export QUETZAL_DATABASE_URL
+	printf 'QUETZAL_DATABASE_URL=%q\n' "$QUETZAL_DATABASE_URL" >>"$env_file"
+
+	if ! out=$("$QUETZAL_BIN" check-config 2>&1); then
+		printf '%s\n' "$out" >&2
+		die "quetzal check-config failed"
+	fi
+	"$QUETZAL_BIN" migrate >&2 || die "quetzal migrate failed"
+
+	start_workers
+	start_nginx
+	wait_healthy
+	check_workers
+	start_ok=1
+	note "up: http://127.0.0.1:$PORT/ ($WORKERS workers, logs in $STACK_DIR)"
+}
+
+case $cmd in
+start) do_start ;;
+stop) do_stop ;;
+status) do_status ;;
+*)
+	echo "usage: ${0##*/} [start|stop|status] (settings in the environment, see the header)" >&2
+	exit 2
+	;;
+esac

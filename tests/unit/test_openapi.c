@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/unit/test_openapi.c - app/openapi.json and app/routes.c list the
+ * same operations (SPEC 4.2): every route is documented, every documented
+ * operation is routed, and each has a summary and responses.
+ */
+#include <criterion/criterion.h>
+
+#include <json.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "route.h"
+
+static json_object *doc;
+
+static void
+load(void)
+{
+	const char *root = getenv("QUETZAL_TEST_ROOT");
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/app/openapi.json", root ? root : ".");
+	doc = json_object_from_file(path);
+	cr_assert_not_null(doc, "cannot parse %s", path);
+}
+
+static void
+unload(void)
+{
+	json_object_put(doc);
+}
+
+TestSuite(openapi, .init = load, .fini = unload);
+
+static void
+lower(char *dst, const char *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n && src[i] != '\0'; i++)
+		dst[i] = (char)tolower((unsigned char)src[i]);
+	dst[i] = '\0';
+}
+
+Test(openapi, every_route_is_documented)
+{
+	json_object *paths, *item, *op, *resp;
+
+	cr_assert(json_object_object_get_ex(doc, "paths", &paths));
+	for (size_t i = 0; i < app_nroutes; i++) {
+		char m[16];
+
+		lower(m, app_routes[i].method, sizeof(m));
+		cr_assert(json_object_object_get_ex(paths,
+		    app_routes[i].pattern, &item), "%s is not in openapi.json",
+		    app_routes[i].pattern);
+		cr_assert(json_object_object_get_ex(item, m, &op),
+		    "%s %s is not in openapi.json", app_routes[i].method,
+		    app_routes[i].pattern);
+		cr_assert(json_object_object_get_ex(op, "responses", &resp),
+		    "%s %s has no responses", m, app_routes[i].pattern);
+		cr_assert(json_object_object_get_ex(op, "summary", NULL));
+	}
+}
+
+Test(openapi, every_documented_operation_is_routed)
+{
+	static const char *const verbs[] = { "get", "put", "post", "delete",
+	    "patch", "head", "options", "trace" };
+	json_object *paths;
+
+	cr_assert(json_object_object_get_ex(doc, "paths", &paths));
+	json_object_object_foreach(paths, path, item) {
+		for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
+			bool found = false;
+
+			if (!json_object_object_get_ex(item, verbs[v], NULL))
+				continue;
+			for (size_t i = 0; i < app_nroutes && !found; i++) {
+				char m[16];
+
+				lower(m, app_routes[i].method, sizeof(m));
+				found = strcmp(m, verbs[v]) == 0 &&
+				    strcmp(app_routes[i].pattern, path) == 0;
+			}
+			cr_assert(found, "%s %s is documented but not routed",
+			    verbs[v], path);
+		}
+	}
+}
+
+Test(openapi, authenticated_routes_declare_bearer_security)
+{
+	json_object *paths, *item, *op;
+
+	cr_assert(json_object_object_get_ex(doc, "paths", &paths));
+	for (size_t i = 0; i < app_nroutes; i++) {
+		char m[16];
+		bool has;
+
+		if (app_routes[i].auth != ROUTE_USER &&
+		    app_routes[i].auth != ROUTE_ADMIN)
+			continue;
+		lower(m, app_routes[i].method, sizeof(m));
+		json_object_object_get_ex(paths, app_routes[i].pattern, &item);
+		json_object_object_get_ex(item, m, &op);
+		has = json_object_object_get_ex(op, "security", NULL);
+		cr_assert(has, "%s %s needs a token but documents no security",
+		    app_routes[i].method, app_routes[i].pattern);
+	}
+}
