@@ -3,6 +3,16 @@
  * worker.c - the accept loop.  libfcgi is used only through FCGX_*_r with
  * an explicit request: FCGI_Accept would overwrite `environ` with each
  * request's params (shared/notes/dependencies.md).
+ *
+ * Life under systemd (SPEC 7): READY=1 once the database is connected and
+ * every statement prepared; WATCHDOG=1 from a small thread; SIGTERM ends
+ * an idle worker at once and a busy one after its answer.  The stop
+ * signals are blocked in every thread and read from a signalfd that the
+ * main thread polls together with the listening socket, so a signal never
+ * interrupts a read, a write or a query half way (EINTR inside libfcgi
+ * loses the request).  The listening socket is non-blocking: every idle
+ * worker wakes on a connection, one accepts it, libfcgi gives the others
+ * EAGAIN and they poll again.
  */
 #include "worker.h"
 
@@ -10,9 +20,16 @@
 #include <systemd/sd-daemon.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -22,14 +39,104 @@
 #include "log.h"
 #include "route.h"
 
-static volatile sig_atomic_t stopping;
+/* How long a worker waits for the database before it says READY=1 anyway
+ * and answers 503 until the database is back (SPEC 5: never exit for it). */
+#define WORKER_DB_WAIT_MS	10000
 
-static void
-on_stop(int sig)
+/* When the current request began (log_now_us), 0 while idle: written by
+ * the main thread, read by the watchdog thread. */
+static _Atomic int64_t busy_since;
+
+/*
+ * The watchdog thread: every quarter of WatchdogSec it pings, unless the
+ * main thread has been inside one request for more than half of it.  A
+ * worker idle in poll() keeps pinging; a worker stuck in a request (a
+ * query that never returns, a peer that never finishes its record) stops,
+ * and systemd kills and restarts it at most 1.5 x WatchdogSec after the
+ * request began.
+ */
+static void *
+on_watchdog(void *arg)
 {
-	(void)sig;
-	stopping = 1;
-	FCGX_ShutdownPending();
+	const int64_t	 usec = *(const int64_t *)arg;
+	struct timespec	 every = { .tv_sec = usec / 4 / 1000000,
+			    .tv_nsec = usec / 4 % 1000000 * 1000 };
+	bool		 silent = false;
+
+	for (;;) {
+		int64_t since = atomic_load(&busy_since);
+
+		if (since == 0 || log_now_us() - since < usec / 2) {
+			sd_notify(0, "WATCHDOG=1");
+			silent = false;
+		} else if (!silent) {
+			log_msg(LOG_ERR, "a request has run for %lld ms: "
+			    "watchdog pings stop, systemd will restart this "
+			    "worker", (long long)((log_now_us() - since) / 1000));
+			silent = true;
+		}
+		nanosleep(&every, NULL);
+	}
+	return NULL;
+}
+
+/* Starts the watchdog thread when systemd asked for pings (WatchdogSec). */
+static void
+watchdog_start(void)
+{
+	static int64_t	 usec;
+	uint64_t	 u;
+	pthread_t	 t;
+
+	if (sd_watchdog_enabled(0, &u) <= 0 || u < 4)
+		return;
+	usec = (int64_t)u;
+	if (pthread_create(&t, NULL, on_watchdog, &usec) != 0) {
+		log_msg(LOG_ERR, "cannot start the watchdog thread");
+		return;
+	}
+	pthread_detach(t);
+}
+
+/* Blocks SIGTERM and SIGINT in this thread and in those it starts later;
+ * returns a signalfd that becomes readable when one is pending, or -1. */
+static int
+stop_signals_fd(void)
+{
+	sigset_t	 set;
+	int		 fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		log_msg(LOG_ERR, "signalfd: %s", strerror(errno));
+	return fd;
+}
+
+/* Connects and prepares, retrying for WORKER_DB_WAIT_MS.  Returns 1 when
+ * a stop signal came meanwhile, else 0 (connected or not). */
+static int
+wait_for_database(int sigfd)
+{
+	int64_t		 until = log_now_us() + WORKER_DB_WAIT_MS * 1000LL;
+	struct pollfd	 pf = { .fd = sigfd, .events = POLLIN };
+
+	while (db_connect() < 0) {
+		if (log_now_us() >= until) {
+			log_msg(LOG_WARNING, "starting without the database; "
+			    "requests get 503 until it answers");
+			sd_notify(0, "STATUS=serving without the database (503)");
+			return 0;
+		}
+		sd_notify(0, "STATUS=waiting for the database");
+		if (poll(&pf, 1, 1000) > 0)
+			return 1;
+	}
+	return 0;
 }
 
 static bool
@@ -211,50 +318,80 @@ open_listener(const char *listen)
 int
 worker_serve(const struct worker_app *app, const char *listen)
 {
-	struct sigaction	 sa;
 	FCGX_Request		 fr;
 	struct arena		*a;
 	struct req		 r;
-	int			 fd;
+	int			 fd, sigfd, flags, status = 0;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;	/* no SA_RESTART: accept() returns */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-
+	/* Before any thread exists, so that all of them inherit the mask. */
+	if ((sigfd = stop_signals_fd()) < 0)
+		return 1;
 	if (FCGX_Init() != 0) {
 		log_msg(LOG_ERR, "FCGX_Init failed");
 		return 1;
 	}
 	if ((fd = open_listener(listen)) < 0)
 		return 1;
-	if (FCGX_InitRequest(&fr, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		log_msg(LOG_ERR, "cannot make the listening socket "
+		    "non-blocking: %s", strerror(errno));
+		return 1;
+	}
+	if (FCGX_InitRequest(&fr, fd, 0) != 0) {
 		log_msg(LOG_ERR, "FCGX_InitRequest failed");
 		return 1;
 	}
-	if (db_connect() < 0)
-		log_msg(LOG_WARNING, "starting without the database; "
-		    "requests get 503 until it answers");
+	watchdog_start();
+	if (wait_for_database(sigfd) == 1) {
+		db_close();
+		return 0;
+	}
+	sd_notify(0, "READY=1\nSTATUS=serving");
 	log_msg(LOG_INFO, "worker ready pid=%d", (int)getpid());
 
 	a = arena_new(64 * 1024);
-	while (!stopping) {
+	for (;;) {
+		struct pollfd	 pf[2] = {
+			{ .fd = sigfd, .events = POLLIN },
+			{ .fd = fd, .events = POLLIN },
+		};
 		int64_t		 t0;
 		const char	*out;
 		size_t		 len;
 
-		if (FCGX_Accept_r(&fr) < 0) {
-			if (stopping)
-				break;
+		/* Idle.  A stop signal that came during the last request has
+		 * waited on the signalfd and ends the loop here. */
+		if (poll(pf, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			log_msg(LOG_ERR, "accept failed: %s",
-			    strerror(errno));
+			log_msg(LOG_ERR, "poll failed: %s", strerror(errno));
+			status = 1;
 			break;
 		}
+		if (pf[0].revents != 0)
+			break;
+		if (pf[1].revents & (POLLERR | POLLNVAL)) {
+			log_msg(LOG_ERR, "the listening socket failed");
+			status = 1;
+			break;
+		}
+		if ((pf[1].revents & POLLIN) == 0)
+			continue;
 		t0 = log_now_us();
+		atomic_store(&busy_since, t0);
+		if (FCGX_Accept_r(&fr) < 0) {
+			atomic_store(&busy_since, 0);
+			/* Another worker took the connection, or the peer left
+			 * before sending anything: back to poll. */
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR || errno == ECONNABORTED)
+				continue;
+			log_msg(LOG_ERR, "accept failed: %s", strerror(errno));
+			status = 1;
+			break;
+		}
 		http_req_init(&r, a, fr.envp);
 		r.started_us = t0;
 		if (r.err_status == 0)
@@ -264,11 +401,14 @@ worker_serve(const struct worker_app *app, const char *listen)
 		out = worker_render(&r, &len);
 		FCGX_PutStr(out, (int)len, fr.out);
 		FCGX_Finish_r(&fr);
+		atomic_store(&busy_since, 0);
 		log_request(&r, log_now_us() - t0);
 		arena_reset(a);
 	}
+	sd_notify(0, "STOPPING=1");
 	log_msg(LOG_INFO, "worker stopping pid=%d", (int)getpid());
 	arena_free(a);
 	db_close();
-	return 0;
+	close(sigfd);
+	return status;
 }
