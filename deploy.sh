@@ -187,13 +187,23 @@ if [ "$DB_URL" = "$LOCAL_DB_URL" ]; then
 	LOCAL_DB=1
 	PKGS="$PKGS postgresql"
 fi
+# have PKG: installed, or what it brings is (the metapackages postgresql and
+# postgresql-client are often absent when their versioned packages are in).
+have()
+{
+	local st
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)
+	[ "$st" = installed ] && return 0
+	case $1 in
+	nginx) [ -x /usr/sbin/nginx ];;
+	postgresql) ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1;;
+	postgresql-client) command -v pg_dump >/dev/null && command -v psql >/dev/null;;
+	*) return 1;;
+	esac
+}
 missing=
 for p in $PKGS; do
-	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-	[ "$st" = installed ] && continue
-	# nginx-light/-full/-extras provide nginx without the "nginx" package.
-	[ "$p" = nginx ] && [ -x /usr/sbin/nginx ] && continue
-	missing="$missing $p"
+	have "$p" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
 	say "installing:$missing"

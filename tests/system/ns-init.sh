@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # tests/system/ns-init.sh DIR: runs as the first process of fresh pid, mount,
-# net and cgroup namespaces (see ns.sh); builds the root under DIR/root and
-# execs systemd in it. Every mount here dies with the mount namespace.
+# net and cgroup namespaces (see ns.sh); builds the root under DIR/root,
+# makes it the root of the mount namespace and execs systemd there. Every
+# mount here dies with the mount namespace.
 set -eu
 B=$1
 R=$B/root
@@ -45,6 +46,20 @@ mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$R/tmp"
 # No console login in a test: console-getty would restart for ever.
 ln -sf /dev/null "$R/etc/systemd/system/console-getty.service"
 
-# Tell systemd it is in a container (no getty, no hardware units).
-exec chroot "$R" /usr/bin/env -i container=quetzal-system-test \
-    /lib/systemd/systemd --system --log-target=console --log-level=notice
+# pivot_root, not chroot: a chrooted process may not create user
+# namespaces, and the units use PrivateUsers=yes as a real host allows.
+mkdir -p "$R/run/oldroot"
+cd "$R"
+pivot_root . run/oldroot
+umount -l /run/oldroot
+rmdir /run/oldroot
+# Shared inside this namespace, as systemd makes it on a host (it does not
+# in a container): credentials and PrivateTmp= mounts are made in a child
+# namespace and must propagate back. The host's mounts are in another
+# namespace and stay untouched.
+mount --make-rshared /
+
+# Tell systemd it is in a container (no getty, no hardware units); its own
+# log goes to the journal, so journalctl -u shows unit state changes.
+exec /usr/bin/env -i container=quetzal-system-test \
+    /lib/systemd/systemd --system --log-target=journal-or-kmsg --log-level=info

@@ -18,6 +18,7 @@ NS_DIR=
 NS_PID=
 NS_UNSHARE_PID=
 NS_CGROUP=
+NS_LEFTOVERS=0		# set by ns_down when it could not remove something
 
 # ns_skip_reason: print why this machine cannot run the suite, or nothing.
 ns_skip_reason()
@@ -25,9 +26,9 @@ ns_skip_reason()
 	local d ok
 
 	if [ "$(id -u)" != 0 ]; then
-		echo "needs root (unshare, mount, chroot)"; return
+		echo "needs root (unshare, mount, pivot_root)"; return
 	fi
-	for c in unshare nsenter chroot ip mount; do
+	for c in unshare nsenter pivot_root ip mount; do
 		command -v "$c" >/dev/null 2>&1 || { echo "needs $c"; return; }
 	done
 	[ -x /lib/systemd/systemd ] || { echo "needs systemd installed"; return; }
@@ -102,12 +103,6 @@ ns_exec()
 	    LANG=C.UTF-8 HOME=/root SYSTEMD_PAGER= SYSTEMD_COLORS=0 "$@"
 }
 
-# ns_root: the overlay root as seen from the host (to copy files in).
-ns_root()
-{
-	echo "$NS_DIR/root"
-}
-
 # ns_down: kill the namespace, wait for it, remove the cgroup and the
 # overlay directories. Safe to call twice and after a failed ns_up.
 ns_down()
@@ -116,6 +111,13 @@ ns_down()
 
 	if [ -n "$NS_PID" ] && kill -0 "$NS_PID" 2>/dev/null; then
 		kill -KILL "$NS_PID" 2>/dev/null
+	fi
+	if [ -n "$NS_PID" ]; then
+		for i in $(seq 100); do
+			kill -0 "$NS_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$NS_PID" 2>/dev/null && { echo "ns: systemd $NS_PID survived SIGKILL"; NS_LEFTOVERS=1; }
 	fi
 	if [ -n "$NS_UNSHARE_PID" ]; then
 		kill -KILL "$NS_UNSHARE_PID" 2>/dev/null
@@ -131,12 +133,13 @@ ns_down()
 			[ -d "$NS_CGROUP" ] || break
 			sleep 0.1
 		done
-		[ -d "$NS_CGROUP" ] && echo "ns: could not remove $NS_CGROUP"
+		[ -d "$NS_CGROUP" ] && { echo "ns: could not remove $NS_CGROUP"; NS_LEFTOVERS=1; }
 	fi
 	if [ -n "$NS_DIR" ] && [ -d "$NS_DIR" ]; then
 		# The mounts lived in the dead mount namespace; nothing to umount.
 		if grep -q " $NS_DIR/" /proc/self/mounts; then
 			echo "ns: mounts under $NS_DIR still visible, not removing it"
+			NS_LEFTOVERS=1
 		else
 			rm -rf "$NS_DIR"
 		fi

@@ -1,0 +1,543 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# tests/system/run.sh: deploy.sh under a real systemd (SPEC 7, 8).
+#
+# Boots systemd in its own pid/mount/net/cgroup namespaces on an overlay
+# of this machine's root (tests/system/ns.sh), copies the checkout into it,
+# runs ./deploy.sh there and proves what SPEC 6 and 7 promise. Nothing it
+# does reaches the real root; the namespace, its cgroup and the overlay
+# are removed on every exit. Needs root and the packages of `make deps`
+# already installed (the namespace has no network).
+#
+#   tests/system/run.sh [-v] [TEST...]    TEST: names below, default all
+#
+# Prints one line per test and ends with "N passed, N failed"; exits 1 on
+# any failure, 0 (after saying why) when the machine cannot run it.
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+NS_LIB_DIR=$HERE
+# shellcheck source=tests/system/ns.sh
+. "$HERE/ns.sh"
+
+VERBOSE=0
+if [ "${1:-}" = -v ]; then VERBOSE=1; shift; fi
+ONLY=" $* "
+
+PASSED=0 FAILED=0 SKIPPED=0
+SRC_IN=/opt/quetzal-src		# the checkout, inside
+LOG=				# this run's scratch dir on the host
+
+say() { printf 'system: %s\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+
+# ns CMD...: run inside the namespace.
+ns() { ns_exec "$@"; }
+
+# http ARGS...: curl inside the namespace, bounded.
+http() { ns curl -s --max-time 10 "$@"; }
+
+# wait_for SECONDS CMD...: retry CMD every 0.2 s until it succeeds.
+wait_for()
+{
+	local limit=$1 i
+	shift
+	for i in $(seq $((limit * 5))); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# unit_prop UNIT PROP
+unit_prop() { ns systemctl show -P "$2" "$1" 2>/dev/null; }
+
+# Predicates for wait_for.
+restarted_since() { [ "$(unit_prop "$1" NRestarts)" -gt "$2" ] && ns systemctl is-active -q "$1"; }
+not_active() { ! ns systemctl is-active -q "$1"; }
+journal_has() { ns journalctl -q --no-pager -u "$1" | grep -q "$2"; }
+all_workers_active()
+{
+	local i
+	for i in 1 2 3; do ns systemctl is-active -q "quetzal@$i.service" || return 1; done
+}
+
+workers() { ns systemctl list-units --plain --no-legend --state=active 'quetzal@*.service' | awk '{print $1}'; }
+
+# deploy ARGS...: ./deploy.sh inside, output in $LOG/deploy.out; its status.
+deploy()
+{
+	local rc
+	ns timeout 300 "$SRC_IN/deploy.sh" "$@" >"$LOG/deploy.out" 2>&1
+	rc=$?
+	[ "$VERBOSE" = 1 ] && sed 's/^/    | /' "$LOG/deploy.out"
+	return $rc
+}
+show_deploy() { tail -n 25 "$LOG/deploy.out" | sed 's/^/    | /'; }
+
+# run_test NAME: runs t_NAME, counts, times it. Skipped when not asked for.
+run_test()
+{
+	local name=$1 t0 t1 rc
+	if [ "$ONLY" != "  " ] && [[ $ONLY != *" $name "* ]]; then
+		return
+	fi
+	t0=$(date +%s.%N)
+	"t_$name"
+	rc=$?
+	t1=$(date +%s.%N)
+	case $rc in
+	0) PASSED=$((PASSED + 1)); printf 'ok    %-34s %5.1fs\n' "$name" "$(echo "$t1 - $t0" | bc)";;
+	77) SKIPPED=$((SKIPPED + 1)); printf 'skip  %s\n' "$name";;
+	*) FAILED=$((FAILED + 1)); printf 'FAIL  %-34s %5.1fs\n' "$name" "$(echo "$t1 - $t0" | bc)";;
+	esac
+}
+
+# ---------------------------------------------------------------- tests
+
+t_deploy_first_run()
+{
+	deploy --workers 3 && grep -q 'serving with 3 workers' "$LOG/deploy.out" ||
+	    { note "deploy.sh failed:"; show_deploy; return 1; }
+}
+
+t_units_active()
+{
+	local u bad=0
+	for u in quetzal.socket quetzal.target quetzal@1.service quetzal@2.service \
+	    quetzal@3.service quetzal-migrate.service quetzal-backup.timer \
+	    nginx.service postgresql@15-main.service; do
+		if ! ns systemctl is-active -q "$u"; then
+			note "$u: $(ns systemctl is-active "$u")"; bad=1
+		fi
+	done
+	for u in quetzal.socket quetzal.target quetzal@1.service quetzal@3.service \
+	    quetzal-backup.timer nginx.service; do
+		ns systemctl is-enabled -q "$u" || { note "$u not enabled"; bad=1; }
+	done
+	[ "$(ns systemctl show -P Type quetzal@1.service)" = notify ] || { note "not Type=notify"; bad=1; }
+	return $bad
+}
+
+t_socket_only_for_nginx()
+{
+	local st
+	st=$(ns stat -c '%a %U %G' /run/quetzal/quetzal.sock)
+	[ "$st" = "660 root www-data" ] || { note "socket is '$st'"; return 1; }
+	# A user outside www-data cannot connect.
+	# curl exits 7 when it cannot connect; anything else means it could.
+	ns setpriv --reuid=nobody --regid=nogroup --clear-groups curl -s --max-time 3 \
+	    --unix-socket /run/quetzal/quetzal.sock http://x/ >/dev/null 2>&1
+	[ $? = 7 ] || { note "nobody can connect to the FastCGI socket"; return 1; }
+	ns setpriv --reuid=www-data --regid=www-data --init-groups curl -s --max-time 3 \
+	    --unix-socket /run/quetzal/quetzal.sock http://x/ >/dev/null 2>&1
+	[ $? != 7 ] || { note "www-data cannot connect to the FastCGI socket"; return 1; }
+}
+
+t_readyz_through_nginx()
+{
+	local out
+	out=$(http -i http://127.0.0.1/readyz) || { note "curl failed"; return 1; }
+	echo "$out" | head -n1 | grep -q ' 200' || { note "readyz: $(echo "$out" | head -n1)"; return 1; }
+	out=$(http -o /dev/null -w '%{http_code}' http://127.0.0.1/healthz)
+	[ "$out" = 200 ] || { note "healthz: $out"; return 1; }
+	out=$(http http://127.0.0.1/)
+	echo "$out" | grep -q '"name" *: *"quetzal"' || { note "/: $out"; return 1; }
+}
+
+t_nginx_headers_and_errors()
+{
+	local h body bad=0 big
+	h=$(http -D - -o /dev/null http://127.0.0.1/no-such-thing)
+	for want in 'X-Content-Type-Options: nosniff' 'X-Frame-Options: DENY' \
+	    'Content-Security-Policy:' 'Referrer-Policy: no-referrer' 'X-Request-ID: '; do
+		echo "$h" | grep -qi "^$want" || { note "missing $want"; bad=1; }
+	done
+	[ "$(echo "$h" | grep -ci '^X-Request-ID:')" = 1 ] || { note "X-Request-ID not exactly once"; bad=1; }
+	echo "$h" | grep -i '^Server:' | grep -q '[0-9]' && { note "server version shown"; bad=1; }
+	# nginx's own 413, with the headers and a JSON body.
+	big=$(http -D "/tmp/h413" -o /tmp/b413 -w '%{http_code}' -X POST \
+	    -H 'Content-Type: application/json' --data-binary @/usr/bin/bash \
+	    http://127.0.0.1/api/v1/tasks)
+	body=$(ns cat /tmp/b413); h=$(ns cat /tmp/h413)
+	[ "$big" = 413 ] || { note "big body: $big"; bad=1; }
+	echo "$body" | grep -q '"status":413' || { note "413 body: $body"; bad=1; }
+	echo "$h" | grep -qi '^Content-Type: application/problem+json' || { note "413 type"; bad=1; }
+	echo "$h" | grep -qi '^X-Content-Type-Options: nosniff' || { note "413 without security headers"; bad=1; }
+	# /openapi.json and /docs are served by nginx.
+	[ "$(http -o /dev/null -w '%{http_code}' http://127.0.0.1/openapi.json)" = 200 ] ||
+	    { note "openapi.json not served"; bad=1; }
+	if ns test -f /opt/quetzal/current/share/quetzal/swagger-ui/index.html; then
+		[ "$(http -o /dev/null -w '%{http_code}' http://127.0.0.1/docs/)" = 200 ] ||
+		    { note "/docs/ not served"; bad=1; }
+	fi
+	return $bad
+}
+
+t_rate_limit_on_token()
+{
+	local codes n429 body
+	codes=$(ns sh -c 'for i in $(seq 25); do curl -s -o /dev/null -w "%{http_code}\n" \
+	    --max-time 10 -X POST -d "username=a&password=b" http://127.0.0.1/token; done')
+	n429=$(echo "$codes" | grep -c '^429$')
+	[ "$n429" -ge 10 ] || { note "429s: $n429 of 25 ($(echo "$codes" | sort | uniq -c | tr '\n' ' '))"; return 1; }
+	body=$(http -X POST -d 'username=a&password=b' http://127.0.0.1/api/v1/auth/token)
+	echo "$body" | grep -q '"status":429' || { note "429 body: $body"; return 1; }
+	# Other routes are not limited.
+	[ "$(http -o /dev/null -w '%{http_code}' http://127.0.0.1/healthz)" = 200 ]
+}
+
+t_journald_fields()
+{
+	local path rid ent i
+	path=/systest-$$-$RANDOM
+	rid=$(http -D - -o /dev/null "http://127.0.0.1$path" | sed -n 's/^X-Request-ID: *\([0-9a-f]*\).*/\1/Ip')
+	[ -n "$rid" ] || { note "no request id"; return 1; }
+	for i in $(seq 25); do
+		ent=$(ns journalctl -q --no-pager -o export -u 'quetzal@*' HTTP_STATUS=404 "REQUEST_ID=$rid")
+		[ -n "$ent" ] && break
+		sleep 0.2
+	done
+	[ -n "$ent" ] || { note "no journal entry with HTTP_STATUS=404 REQUEST_ID=$rid"; return 1; }
+	for f in "PRIORITY=" "HTTP_METHOD=GET" "HTTP_PATH=$path" "HTTP_STATUS=404" \
+	    "DURATION_US=" "MESSAGE="; do
+		echo "$ent" | grep -q "^$f" || { note "field $f missing:"; echo "$ent" | sed 's/^/    | /'; return 1; }
+	done
+	# nginx's access log reaches the journal too, with the same id.
+	wait_for 5 ns sh -c "journalctl -q --no-pager -t quetzal_nginx | grep -q '$rid'" ||
+	    { note "nginx access log line with $rid not in the journal"; return 1; }
+}
+
+t_security_exposure()
+{
+	local out score
+	out=$(ns systemd-analyze security --no-pager --threshold=20 quetzal@1.service 2>&1)
+	score=$(echo "$out" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+	note "exposure of quetzal@1.service: $score"
+	echo "$out" | tail -n1 | grep -q 'Overall' || { echo "$out" | tail -n 5; return 1; }
+	ns systemd-analyze security --no-pager --threshold=20 quetzal@1.service >/dev/null 2>&1 ||
+	    { note "above threshold 20"; return 1; }
+	ns systemd-analyze security --no-pager --offline=true --threshold=20 \
+	    /etc/systemd/system/quetzal@.service >/dev/null 2>&1 || { note "offline check failed"; return 1; }
+}
+
+# load_start NAME URL: a bounded curl loop inside (until load_stop or 90 s).
+load_start()
+{
+	ns rm -f "/tmp/load-$1.stop"
+	ns sh -c "end=\$((\$(date +%s) + 90)); while [ ! -e /tmp/load-$1.stop ] && [ \$(date +%s) -lt \$end ]; do
+	    curl -s -o /dev/null -w '%{http_code}\n' --max-time 10 '$2'; done" >"$LOG/load-$1" 2>&1 &
+	LOAD_PID=$!
+}
+# load_stop NAME: stops it; prints "total failures" and returns 1 on any non-200.
+load_stop()
+{
+	local total bad
+	ns touch "/tmp/load-$1.stop"
+	wait "$LOAD_PID"
+	total=$(grep -c . "$LOG/load-$1")
+	bad=$(grep -vc '^200$' "$LOG/load-$1")
+	note "$total requests, $bad not 200$( [ "$bad" -gt 0 ] && echo ": $(grep -v '^200$' "$LOG/load-$1" | sort | uniq -c | tr '\n' ' ')")"
+	[ "$total" -gt 20 ] && [ "$bad" = 0 ]
+}
+
+t_kill9_worker_restarts()
+{
+	local pid n0 n1 newpid
+	pid=$(unit_prop quetzal@2.service MainPID)
+	n0=$(unit_prop quetzal@2.service NRestarts)
+	load_start kill9 http://127.0.0.1/healthz
+	sleep 1
+	ns kill -KILL "$pid"
+	wait_for 15 restarted_since quetzal@2.service "$n0" || { note "quetzal@2 not restarted"; load_stop kill9; return 1; }
+	sleep 1
+	load_stop kill9 || return 1
+	newpid=$(unit_prop quetzal@2.service MainPID)
+	n1=$(unit_prop quetzal@2.service NRestarts)
+	note "quetzal@2: pid $pid -> $newpid, NRestarts $n0 -> $n1"
+	[ "$newpid" != "$pid" ] && [ "$newpid" != 0 ]
+}
+
+# snapshot: what a deploy could change, as one text.
+snapshot()
+{
+	ns sh -c 'cd / && { find etc/quetzal etc/systemd/system/quetzal* etc/systemd/system/*.wants/quetzal* \
+	    etc/nginx/sites-enabled etc/nginx/sites-available/quetzal opt/quetzal usr/local/bin/quetzal \
+	    -printf "%p %m %u %l %T@\n" 2>/dev/null | sort;
+	    find etc/quetzal etc/systemd/system/quetzal* etc/nginx/sites-available/quetzal opt/quetzal \
+	    -type f -exec sha256sum {} + 2>/dev/null | sort; }'
+	for u in quetzal@1 quetzal@2 quetzal@3 nginx postgresql@15-main quetzal.socket; do
+		echo "$u $(unit_prop "$u" MainPID) $(unit_prop "$u" NRestarts) $(unit_prop "$u" ActiveEnterTimestampMonotonic)"
+	done
+}
+
+t_second_deploy_changes_nothing()
+{
+	local before after
+	before=$(snapshot)
+	deploy || { note "second deploy.sh failed:"; show_deploy; return 1; }
+	grep -q 'nothing changed' "$LOG/deploy.out" || { note "deploy.sh says it changed something:"; show_deploy; return 1; }
+	after=$(snapshot)
+	if [ "$before" != "$after" ]; then
+		note "the host changed:"; diff <(echo "$before") <(echo "$after") | sed 's/^/    | /' | head -n 20
+		return 1
+	fi
+}
+
+t_redeploy_under_load_fails_nothing()
+{
+	local pids0 pids1 rc out
+	pids0=$(for i in 1 2 3; do unit_prop "quetzal@$i.service" MainPID; done | tr '\n' ' ')
+	if ns sh -c 'command -v wrk' >/dev/null; then
+		ns timeout 120 wrk -t2 -c8 -d25s --timeout 10s http://127.0.0.1/readyz >"$LOG/wrk" 2>&1 &
+		LOAD_PID=$!
+		sleep 2
+		deploy --restart; rc=$?
+		wait "$LOAD_PID"
+		out=$(cat "$LOG/wrk")
+		[ "$rc" = 0 ] || { note "deploy.sh --restart failed"; show_deploy; return 1; }
+		echo "$out" | grep -E 'requests in|Non-2xx|Socket errors' | sed 's/^ */    wrk: /'
+		if echo "$out" | grep -qE 'Non-2xx|Socket errors'; then
+			return 1
+		fi
+		echo "$out" | grep -q 'requests in' || { echo "$out" | sed 's/^/    | /'; return 1; }
+		# The deploy must have finished while wrk ran.
+		[ "$(date +%s)" ] || true
+	else
+		load_start redeploy http://127.0.0.1/readyz
+		sleep 1
+		deploy --restart; rc=$?
+		sleep 1
+		load_stop redeploy || return 1
+		[ "$rc" = 0 ] || { note "deploy.sh --restart failed"; show_deploy; return 1; }
+	fi
+	pids1=$(for i in 1 2 3; do unit_prop "quetzal@$i.service" MainPID; done | tr '\n' ' ')
+	note "worker pids: $pids0-> $pids1"
+	for p in $pids0; do
+		case " $pids1 " in *" $p "*) note "worker $p was not restarted"; return 1;; esac
+	done
+}
+
+t_sigterm_idle_exits_at_once()
+{
+	local t0 t1 res
+	t0=$(date +%s%N)
+	ns systemctl stop quetzal@3.service
+	t1=$(date +%s%N)
+	res=$(unit_prop quetzal@3.service Result)
+	ns systemctl start quetzal@3.service
+	note "idle stop took $(( (t1 - t0) / 1000000 )) ms, result $res"
+	[ "$res" = success ] && [ $(( (t1 - t0) / 1000000 )) -lt 3000 ]
+}
+
+# backends_of_quetzal SIG: signal the PostgreSQL backends of role quetzal.
+signal_backends()
+{
+	ns sh -c "for p in \$(runuser -u postgres -- psql -XAtc \"SELECT pid FROM pg_stat_activity WHERE usename = 'quetzal'\"); do kill -$1 \$p; done"
+}
+
+t_sigterm_busy_finishes_request()
+{
+	local code res
+	# One worker, its database backend frozen: the next request hangs.
+	ns systemctl stop quetzal@2.service quetzal@3.service
+	signal_backends STOP
+	ns curl -s -o /dev/null -w '%{http_code}' --max-time 30 http://127.0.0.1/readyz >"$LOG/busy.code" 2>&1 &
+	local cpid=$!
+	sleep 1
+	ns systemctl stop --no-block quetzal@1.service
+	sleep 2
+	res=$(ns systemctl is-active quetzal@1.service)
+	signal_backends CONT
+	wait "$cpid"
+	code=$(cat "$LOG/busy.code")
+	wait_for 10 not_active quetzal@1.service || true
+	local result
+	result=$(unit_prop quetzal@1.service Result)
+	ns systemctl start quetzal@1.service quetzal@2.service quetzal@3.service
+	note "while busy: $res; the request got $code; result $result"
+	[ "$res" = deactivating ] && [ "$code" = 200 ] && [ "$result" = success ]
+}
+
+t_watchdog_restarts_stuck_worker()
+{
+	local n0 n1 i stuck=0
+	# A short watchdog for this test only.
+	ns mkdir -p /run/systemd/system/quetzal@.service.d
+	ns sh -c 'printf "[Service]\nWatchdogSec=4s\n" >/run/systemd/system/quetzal@.service.d/watchdog.conf'
+	ns systemctl daemon-reload
+	ns systemctl restart quetzal@1.service quetzal@2.service quetzal@3.service
+	n0=$(for i in 1 2 3; do unit_prop "quetzal@$i.service" NRestarts; done | paste -sd+ | bc)
+	# Idle workers keep pinging: nobody restarted after 2 watchdog periods.
+	sleep 9
+	n1=$(for i in 1 2 3; do unit_prop "quetzal@$i.service" NRestarts; done | paste -sd+ | bc)
+	if [ "$n1" != "$n0" ]; then
+		note "idle workers were restarted ($n0 -> $n1)"; stuck=1
+	fi
+	# A request stuck on a frozen database backend stops the pings.
+	signal_backends STOP
+	ns curl -s -o /dev/null --max-time 20 http://127.0.0.1/readyz >/dev/null 2>&1 &
+	local cpid=$!
+	wait_for 20 journal_has 'quetzal@*' 'Watchdog timeout' 
+	i=$?
+	signal_backends CONT
+	wait "$cpid"
+	ns rm -f /run/systemd/system/quetzal@.service.d/watchdog.conf
+	ns systemctl daemon-reload
+	wait_for 15 all_workers_active
+	ns systemctl restart quetzal@1.service quetzal@2.service quetzal@3.service
+	[ "$i" = 0 ] || { note "no watchdog timeout for the stuck worker"; return 1; }
+	return $stuck
+}
+
+t_database_down_503_then_recovers()
+{
+	local pids0 pids1 h body n
+	pids0=$(for i in 1 2 3; do echo "$(unit_prop "quetzal@$i.service" MainPID)/$(unit_prop "quetzal@$i.service" NRestarts)"; done | tr '\n' ' ')
+	ns systemctl stop postgresql@15-main.service
+	h=$(http -D - -o /tmp/b503 http://127.0.0.1/readyz); body=$(ns cat /tmp/b503)
+	ns systemctl start postgresql@15-main.service
+	echo "$h" | head -n1 | grep -q ' 503' || { note "readyz with the database down: $(echo "$h" | head -n1)"; return 1; }
+	echo "$h" | grep -qi '^Retry-After:' || { note "503 without Retry-After"; return 1; }
+	echo "$h" | grep -qi '^Content-Type: application/problem+json' || { note "503 not problem+json"; return 1; }
+	echo "$body" | grep -q '"status" *: *503' || { note "503 body: $body"; return 1; }
+	# Back: every worker reconnects (9 answers in a row are 200).
+	n=0
+	for i in $(seq 100); do
+		if [ "$(http -o /dev/null -w '%{http_code}' http://127.0.0.1/readyz)" = 200 ]; then
+			n=$((n + 1)); [ "$n" -ge 9 ] && break
+		else
+			n=0
+		fi
+		sleep 0.2
+	done
+	[ "$n" -ge 9 ] || { note "readyz did not recover"; return 1; }
+	pids1=$(for i in 1 2 3; do echo "$(unit_prop "quetzal@$i.service" MainPID)/$(unit_prop "quetzal@$i.service" NRestarts)"; done | tr '\n' ' ')
+	[ "$pids0" = "$pids1" ] || { note "workers restarted: $pids0-> $pids1"; return 1; }
+}
+
+t_backup_restores()
+{
+	local f n a b
+	q() { ns runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 "$@"; }
+	q -d quetzal -c "SET ROLE quetzal; CREATE TABLE IF NOT EXISTS systest_rows (id int PRIMARY KEY, v text);
+	    INSERT INTO systest_rows SELECT g, md5(g::text) FROM generate_series(1, 500) g ON CONFLICT DO NOTHING;" ||
+	    { note "cannot make rows"; return 1; }
+	# Eight old dumps: after one run, the seven newest remain.
+	ns sh -c 'mkdir -p /var/lib/quetzal/backups && for i in 1 2 3 4 5 6 7 8; do
+	    f=/var/lib/quetzal/backups/quetzal-2020010${i}T000000Z.dump; echo old >$f; touch -d "2020-01-0$i" $f; done;
+	    chown -R quetzal:quetzal /var/lib/quetzal/backups'
+	ns systemctl start quetzal-backup.service || { ns journalctl -q --no-pager -u quetzal-backup | tail -n 5; return 1; }
+	n=$(ns sh -c 'ls /var/lib/quetzal/backups/quetzal-*.dump | wc -l')
+	[ "$n" = 7 ] || { note "$n dumps kept, not 7"; return 1; }
+	f=$(ns sh -c 'ls -1t /var/lib/quetzal/backups/quetzal-*.dump | head -n1')
+	ns sh -c "ls /var/lib/quetzal/backups/quetzal-20200101* 2>/dev/null" && { note "oldest dump kept"; return 1; }
+	q -c 'DROP DATABASE IF EXISTS systest_restore' -c 'CREATE DATABASE systest_restore' || return 1
+	ns runuser -u postgres -- pg_restore --no-owner -d systest_restore "$f" || { note "pg_restore $f failed"; return 1; }
+	a=$(q -d quetzal -c "SELECT count(*), md5(string_agg(id || v, ',' ORDER BY id)) FROM systest_rows;
+	    SELECT count(*), md5(string_agg(version::text, ',' ORDER BY version)) FROM schema_migrations")
+	b=$(q -d systest_restore -c "SELECT count(*), md5(string_agg(id || v, ',' ORDER BY id)) FROM systest_rows;
+	    SELECT count(*), md5(string_agg(version::text, ',' ORDER BY version)) FROM schema_migrations")
+	q -c 'DROP DATABASE systest_restore'
+	note "dump ${f##*/}: $(echo "$a" | head -n1 | cut -d'|' -f1) rows"
+	[ -n "$a" ] && [ "$a" = "$b" ] || { note "restored rows differ: $a vs $b"; return 1; }
+}
+
+t_broken_binary_rolls_back()
+{
+	local cur0 cur1 rc
+	cur0=$(ns readlink /opt/quetzal/current)
+	# A build whose `serve` dies at once; `migrate` still works.
+	ns cp -p "$SRC_IN/build/quetzal" /root/quetzal.good
+	ns sh -c "printf '#!/bin/sh\ncase \"\$1\" in serve) echo \"broken build\" >&2; exit 3;; esac\nexec /root/quetzal.good \"\$@\"\n' >$SRC_IN/build/quetzal"
+	ns chmod 755 "$SRC_IN/build/quetzal"
+	deploy; rc=$?
+	ns cp -p /root/quetzal.good "$SRC_IN/build/quetzal"
+	cur1=$(ns readlink /opt/quetzal/current)
+	[ "$rc" != 0 ] || { note "deploy.sh succeeded with a broken binary"; show_deploy; return 1; }
+	grep -q 'rolled back to' "$LOG/deploy.out" || { note "no rollback:"; show_deploy; return 1; }
+	[ "$cur0" = "$cur1" ] || { note "current is $cur1, was $cur0"; return 1; }
+	for i in 1 2 3; do
+		ns systemctl is-active -q "quetzal@$i.service" || { note "quetzal@$i not active"; return 1; }
+	done
+	[ "$(http -o /dev/null -w '%{http_code}' http://127.0.0.1/readyz)" = 200 ] || { note "not ready after rollback"; return 1; }
+	# And the good build deploys again (its release already exists).
+	deploy || { note "redeploy of the good build failed"; show_deploy; return 1; }
+}
+
+t_scale_down_and_up()
+{
+	deploy --workers 2 || { show_deploy; return 1; }
+	ns systemctl is-active -q quetzal@3.service && { note "quetzal@3 still active"; return 1; }
+	ns systemctl is-enabled -q quetzal@3.service && { note "quetzal@3 still enabled"; return 1; }
+	deploy --workers 3 || { show_deploy; return 1; }
+	ns systemctl is-active -q quetzal@3.service || { note "quetzal@3 not back"; return 1; }
+}
+
+# ---------------------------------------------------------------- main
+
+cleanup()
+{
+	[ -n "${LOAD_PID:-}" ] && kill "$LOAD_PID" 2>/dev/null
+	ns_down
+	[ -n "$LOG" ] && rm -rf "$LOG"
+}
+
+reason=$(ns_skip_reason)
+if [ -n "$reason" ]; then
+	say "SKIPPED: $reason"
+	echo "0 passed, 0 failed"
+	exit 0
+fi
+for c in bc curl; do
+	command -v $c >/dev/null || { say "SKIPPED: needs $c"; echo "0 passed, 0 failed"; exit 0; }
+done
+
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+LOG=$(mktemp -d /tmp/quetzal-system-log.XXXXXX)
+
+[ -x "$ROOT/build/quetzal" ] || make -C "$ROOT" -s >/dev/null || { say "make failed"; exit 1; }
+
+say "booting systemd in namespaces"
+ns_up 60 || { echo "0 passed, 1 failed"; exit 1; }
+# The checkout, with its build (so deploy.sh's make has nothing to do),
+# through the namespace: the overlay is mounted only in there.
+ns mkdir -p "$SRC_IN"
+tar -C "$ROOT" --exclude=./.git --exclude=./var --exclude=./build/asan \
+    --exclude=./build/tests -cf - . | ns tar -C "$SRC_IN" -xpf - ||
+    { say "cannot copy the checkout in"; echo "0 passed, 1 failed"; exit 1; }
+
+run_test deploy_first_run
+if [ "$FAILED" = 0 ]; then
+	run_test units_active
+	run_test socket_only_for_nginx
+	run_test readyz_through_nginx
+	run_test nginx_headers_and_errors
+	run_test journald_fields
+	run_test security_exposure
+	run_test kill9_worker_restarts
+	run_test second_deploy_changes_nothing
+	run_test redeploy_under_load_fails_nothing
+	run_test sigterm_idle_exits_at_once
+	run_test sigterm_busy_finishes_request
+	run_test watchdog_restarts_stuck_worker
+	run_test database_down_503_then_recovers
+	run_test backup_restores
+	run_test broken_binary_rolls_back
+	run_test scale_down_and_up
+	run_test rate_limit_on_token
+else
+	say "first deploy failed: the other tests cannot run"
+	ns journalctl -q --no-pager -n 30 -u 'quetzal*' 2>/dev/null | sed 's/^/    | /'
+fi
+
+cleanup
+trap - EXIT
+# Nothing left behind: no mount, no cgroup, no process of the namespace.
+if [ "$NS_LEFTOVERS" != 0 ] || grep -q quetzal-system /proc/self/mounts; then
+	say "LEFT BEHIND: mounts, cgroups or files of the namespace"; FAILED=$((FAILED + 1))
+fi
+[ "$SKIPPED" -gt 0 ] && say "$SKIPPED skipped"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
