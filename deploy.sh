@@ -34,6 +34,7 @@ usage: sudo ./deploy.sh [options]
   --server-name NAME     nginx server_name (default: as before, else _)
   --tls-cert F --tls-key F
                          serve HTTPS on 443 (HTTP redirects to it)
+  --no-tls               back to plain HTTP on port 80
   --restart              roll the workers even when nothing changed
   --print-nginx-site     print the nginx site these options give, change nothing
   -h, --help             this text
@@ -54,7 +55,7 @@ say() { printf 'deploy: %s\n' "$*"; }
 die() { printf 'deploy: error: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- options
-opt_workers='' opt_db='' opt_name='' opt_cert='' opt_key='' opt_restart=0 opt_print_site=0
+opt_workers='' opt_db='' opt_name='' opt_cert='' opt_key='' opt_restart=0 opt_print_site=0 opt_no_tls=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--workers) opt_workers=${2:?--workers needs N}; shift 2;;
@@ -67,6 +68,7 @@ while [ $# -gt 0 ]; do
 	--tls-cert=*) opt_cert=${1#*=}; shift;;
 	--tls-key) opt_key=${2:?--tls-key needs a file}; shift 2;;
 	--tls-key=*) opt_key=${1#*=}; shift;;
+	--no-tls) opt_no_tls=1; shift;;
 	--restart) opt_restart=1; shift;;
 	--print-nginx-site) opt_print_site=1; shift;;
 	-h|--help) usage; exit 0;;
@@ -95,7 +97,9 @@ esac
 case $SERVER_NAME in
 *[!A-Za-z0-9._*~-]*) die "--server-name: not a host name: '$SERVER_NAME'";;
 esac
+[ "$opt_no_tls" = 1 ] && TLS=0
 if [ -n "$opt_cert$opt_key" ]; then
+	[ "$opt_no_tls" = 1 ] && die "--no-tls and --tls-cert/--tls-key contradict each other"
 	if [ -z "$opt_cert" ] || [ -z "$opt_key" ]; then die "--tls-cert and --tls-key go together"; fi
 	[ -r "$opt_cert" ] || die "--tls-cert: cannot read $opt_cert"
 	[ -r "$opt_key" ] || die "--tls-key: cannot read $opt_key"
@@ -302,8 +306,15 @@ if [ "$TLS" = 1 ]; then
 	install_file "$opt_key" "$ETC/tls/key.pem" 0600 && changed "installed TLS key"
 fi
 
-conf=$(printf '# written by deploy.sh: the settings of its last run\nWORKERS=%s\nSERVER_NAME=%s\nTLS=%s' \
-    "$WORKERS" "$SERVER_NAME" "$TLS")
+# What the workers read: when it differs from the last run's, roll them
+# (an edited quetzal.env takes effect with a plain ./deploy.sh).
+CONFIG_HASH=$(cat "$ETC/quetzal.env" "$ETC/jwt_secret" | sha256sum | cut -c1-16)
+if [ -n "${LAST_CONFIG_HASH:-}" ] && [ "$LAST_CONFIG_HASH" != "$CONFIG_HASH" ]; then
+	changed "configuration changed since the last deploy"
+	ROLL=1
+fi
+conf=$(printf '# written by deploy.sh: the settings of its last run\nWORKERS=%s\nSERVER_NAME=%s\nTLS=%s\nLAST_CONFIG_HASH=%s' \
+    "$WORKERS" "$SERVER_NAME" "$TLS" "$CONFIG_HASH")
 if [ "$(cat "$ETC/deploy.conf" 2>/dev/null)" != "$conf" ]; then
 	printf '%s\n' "$conf" >"$ETC/deploy.conf"
 	changed "wrote $ETC/deploy.conf"
@@ -431,7 +442,10 @@ roll()
 	local i force=$1
 
 	for i in $(seq "$WORKERS"); do
-		systemctl reset-failed "quetzal@$i.service" 2>/dev/null || true
+		# Only a failed unit: reset-failed also zeroes NRestarts.
+		if systemctl is-failed -q "quetzal@$i.service"; then
+			systemctl reset-failed "quetzal@$i.service"
+		fi
 		if systemctl is-active -q "quetzal@$i.service"; then
 			[ "$force" = 1 ] || continue
 			say "restarting quetzal@$i"
@@ -500,7 +514,9 @@ if [ "$(readlink /usr/local/bin/quetzal 2>/dev/null)" != "$OPT/current/bin/quetz
 fi
 
 # Migrations, with the new binary, before any worker runs it.
-systemctl reset-failed quetzal-migrate.service 2>/dev/null || true
+if systemctl is-failed -q quetzal-migrate.service; then
+	systemctl reset-failed quetzal-migrate.service
+fi
 if ! timeout 600 systemctl restart quetzal-migrate.service; then
 	journalctl -q -n 20 --no-pager -u quetzal-migrate 2>/dev/null || true
 	rollback "migrations failed (journalctl -u quetzal-migrate)"

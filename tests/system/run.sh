@@ -322,7 +322,7 @@ t_sigterm_idle_exits_at_once()
 {
 	local t0 t1 res
 	t0=$(date +%s%N)
-	ns systemctl stop quetzal@3.service
+	ns systemctl stop quetzal@3.service 2>/dev/null
 	t1=$(date +%s%N)
 	res=$(unit_prop quetzal@3.service Result)
 	ns systemctl start quetzal@3.service
@@ -340,12 +340,12 @@ t_sigterm_busy_finishes_request()
 {
 	local code res
 	# One worker, its database backend frozen: the next request hangs.
-	ns systemctl stop quetzal@2.service quetzal@3.service
+	ns systemctl stop quetzal@2.service quetzal@3.service 2>/dev/null
 	signal_backends STOP
 	ns curl -s -o /dev/null -w '%{http_code}' --max-time 30 http://127.0.0.1/readyz >"$LOG/busy.code" 2>&1 &
 	local cpid=$!
 	sleep 1
-	ns systemctl stop --no-block quetzal@1.service
+	ns systemctl stop --no-block quetzal@1.service 2>/dev/null
 	sleep 2
 	res=$(ns systemctl is-active quetzal@1.service)
 	signal_backends CONT
@@ -419,7 +419,7 @@ t_database_down_503_then_recovers()
 t_backup_restores()
 {
 	local f n a b
-	q() { ns runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 "$@"; }
+	q() { ns env PGOPTIONS='-c client_min_messages=warning' runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 "$@"; }
 	q -d quetzal -c "SET ROLE quetzal; CREATE TABLE IF NOT EXISTS systest_rows (id int PRIMARY KEY, v text);
 	    INSERT INTO systest_rows SELECT g, md5(g::text) FROM generate_series(1, 500) g ON CONFLICT DO NOTHING;" ||
 	    { note "cannot make rows"; return 1; }
@@ -433,7 +433,9 @@ t_backup_restores()
 	f=$(ns sh -c 'ls -1t /var/lib/quetzal/backups/quetzal-*.dump | head -n1')
 	ns sh -c "ls /var/lib/quetzal/backups/quetzal-20200101* 2>/dev/null" && { note "oldest dump kept"; return 1; }
 	q -c 'DROP DATABASE IF EXISTS systest_restore' -c 'CREATE DATABASE systest_restore' || return 1
-	ns runuser -u postgres -- pg_restore --no-owner -d systest_restore "$f" || { note "pg_restore $f failed"; return 1; }
+	# The dump is the quetzal user's (0600): root reads it for postgres.
+	ns sh -c "runuser -u postgres -- pg_restore --no-owner -d systest_restore <'$f'" ||
+	    { note "pg_restore $f failed"; return 1; }
 	a=$(q -d quetzal -c "SELECT count(*), md5(string_agg(id || v, ',' ORDER BY id)) FROM systest_rows;
 	    SELECT count(*), md5(string_agg(version::text, ',' ORDER BY version)) FROM schema_migrations")
 	b=$(q -d systest_restore -c "SELECT count(*), md5(string_agg(id || v, ',' ORDER BY id)) FROM systest_rows;
@@ -472,6 +474,46 @@ t_scale_down_and_up()
 	ns systemctl is-enabled -q quetzal@3.service && { note "quetzal@3 still enabled"; return 1; }
 	deploy --workers 3 || { show_deploy; return 1; }
 	ns systemctl is-active -q quetzal@3.service || { note "quetzal@3 not back"; return 1; }
+}
+
+t_cors_from_configuration()
+{
+	local h bad=0
+	ns sh -c 'echo QUETZAL_CORS_ORIGINS=https://app.example.com >>/etc/quetzal/quetzal.env'
+	deploy || { show_deploy; return 1; }
+	grep -q 'configuration changed' "$LOG/deploy.out" || { note "edited quetzal.env not noticed"; bad=1; }
+	h=$(http -D - -o /dev/null -X OPTIONS -H 'Origin: https://app.example.com' \
+	    -H 'Access-Control-Request-Method: POST' http://127.0.0.1/api/v1/tasks)
+	echo "$h" | head -n1 | grep -q ' 204' || { note "preflight: $(echo "$h" | head -n1)"; bad=1; }
+	echo "$h" | grep -qi '^Access-Control-Allow-Origin: https://app.example.com' || { note "preflight without ACAO"; bad=1; }
+	echo "$h" | grep -qi '^Access-Control-Allow-Methods: .*PATCH' || { note "preflight without methods"; bad=1; }
+	h=$(http -D - -o /dev/null -H 'Origin: https://app.example.com' http://127.0.0.1/healthz)
+	[ "$(echo "$h" | grep -ci '^Access-Control-Allow-Origin: https://app.example.com')" = 1 ] ||
+	    { note "GET from an allowed origin: no single ACAO"; bad=1; }
+	h=$(http -D - -o /dev/null -H 'Origin: https://evil.example' http://127.0.0.1/healthz)
+	echo "$h" | grep -qi '^Access-Control-Allow-Origin' && { note "ACAO for a foreign origin"; bad=1; }
+	ns sed -i '/^QUETZAL_CORS_ORIGINS=/d' /etc/quetzal/quetzal.env
+	deploy || { show_deploy; return 1; }
+	return $bad
+}
+
+t_tls_site()
+{
+	local h bad=0
+	ns openssl req -x509 -newkey rsa:2048 -nodes -keyout /root/tls.key -out /root/tls.crt \
+	    -days 2 -subj /CN=quetzal.test -addext subjectAltName=DNS:quetzal.test >/dev/null 2>&1 ||
+	    { note "openssl failed"; return 1; }
+	deploy --server-name quetzal.test --tls-cert /root/tls.crt --tls-key /root/tls.key ||
+	    { show_deploy; return 1; }
+	h=$(http -D - -o /dev/null --cacert /root/tls.crt --resolve quetzal.test:443:127.0.0.1 https://quetzal.test/readyz)
+	echo "$h" | head -n1 | grep -q ' 200' || { note "https readyz: $(echo "$h" | head -n1)"; bad=1; }
+	echo "$h" | grep -qi '^Strict-Transport-Security:' || { note "no HSTS"; bad=1; }
+	h=$(http -D - -o /dev/null -H 'Host: quetzal.test' http://127.0.0.1/readyz)
+	echo "$h" | head -n1 | grep -q ' 301' && echo "$h" | grep -qi '^Location: https://quetzal.test/readyz' ||
+	    { note "http is not redirected: $(echo "$h" | head -n1)"; bad=1; }
+	deploy --no-tls --server-name _ || { show_deploy; return 1; }
+	[ "$(http -o /dev/null -w '%{http_code}' http://127.0.0.1/readyz)" = 200 ] || { note "plain http not back"; bad=1; }
+	return $bad
 }
 
 # ---------------------------------------------------------------- main
@@ -526,6 +568,8 @@ if [ "$FAILED" = 0 ]; then
 	run_test backup_restores
 	run_test broken_binary_rolls_back
 	run_test scale_down_and_up
+	run_test cors_from_configuration
+	run_test tls_site
 	run_test rate_limit_on_token
 else
 	say "first deploy failed: the other tests cannot run"
