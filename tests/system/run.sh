@@ -243,15 +243,21 @@ load_stop()
 
 t_kill9_worker_restarts()
 {
-	local pid n0 n1 newpid
+	local pid n0 n1 newpid out
 	pid=$(unit_prop quetzal@2.service MainPID)
 	n0=$(unit_prop quetzal@2.service NRestarts)
-	load_start kill9 http://127.0.0.1/healthz
-	sleep 1
+	# Under load, so that the killed worker most likely dies mid-request:
+	# nginx retries that GET on another worker.
+	ns timeout 60 wrk -t2 -c6 -d6s --timeout 5s http://127.0.0.1/readyz >"$LOG/wrk-kill" 2>&1 &
+	LOAD_PID=$!
+	sleep 2
 	ns kill -KILL "$pid"
-	wait_for 15 restarted_since quetzal@2.service "$n0" || { note "quetzal@2 not restarted"; load_stop kill9; return 1; }
-	sleep 1
-	load_stop kill9 || return 1
+	wait_for 15 restarted_since quetzal@2.service "$n0" || { note "quetzal@2 not restarted"; wait "$LOAD_PID"; return 1; }
+	wait "$LOAD_PID"
+	out=$(cat "$LOG/wrk-kill")
+	echo "$out" | grep -E 'requests in|Non-2xx|Socket errors' | sed 's/^ */    wrk: /'
+	echo "$out" | grep -q 'requests in' || { echo "$out" | sed 's/^/    | /'; return 1; }
+	echo "$out" | grep -qE 'Non-2xx|Socket errors' && return 1
 	newpid=$(unit_prop quetzal@2.service MainPID)
 	n1=$(unit_prop quetzal@2.service NRestarts)
 	note "quetzal@2: pid $pid -> $newpid, NRestarts $n0 -> $n1"
