@@ -8,7 +8,7 @@
 #   STACK_DIR=DIR scripts/stack.sh stop
 #   STACK_DIR=DIR scripts/stack.sh status
 #
-# start: pg.sh init + start, `quetzal check-config`, `quetzal migrate`,
+# start: pg.sh init + start, `quetzal migrate`, `quetzal check-config`,
 # WORKERS `quetzal serve` on STACK_DIR/fcgi.sock, nginx on 127.0.0.1:PORT,
 # then waits (at most STACK_TIMEOUT seconds, default 30) until GET /healthz
 # answers 200. It returns once all is up; the processes run on, each in its
@@ -290,11 +290,13 @@ do_start() {
 	export QUETZAL_DATABASE_URL
 	printf 'QUETZAL_DATABASE_URL=%q\n' "$QUETZAL_DATABASE_URL" >>"$env_file"
 
+	"$QUETZAL_BIN" migrate >&2 || die "quetzal migrate failed"
+	# after migrate: check-config also wants a migrated database. A bad
+	# setting stops here with its one line, not in a worker's log.
 	if ! out=$("$QUETZAL_BIN" check-config 2>&1); then
 		printf '%s\n' "$out" >&2
 		die "quetzal check-config failed"
 	fi
-	"$QUETZAL_BIN" migrate >&2 || die "quetzal migrate failed"
 
 	start_workers
 	start_nginx

@@ -52,6 +52,19 @@ void		 resp_free(struct resp *r);
 char		*db_value_of(const char *sql, int nparams,
 		    const char *const *params);
 
+/* A user made for one test (tests/support/users.c, from the users issue):
+ * registered through POST /api/v1/users and logged in through
+ * POST /api/v1/auth/token.  Fails the test on any error. */
+struct test_user {
+	char	id[32];
+	char	email[128];
+	char	username[64];
+	char	password[64];
+	char	token[4096];
+	char	refresh[512];
+};
+void		 test_user_new(struct test_user *u);
+
 /* A unique suffix for test data: pid + counter + time. */
 const char	*test_unique(void);
 
