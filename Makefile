@@ -123,9 +123,12 @@ test-unit: tests
 
 # Integration and end-to-end suites share one stack: PostgreSQL in a temp
 # dir, workers, nginx on a free port.
-test-stack: tests
-	QUETZAL_BIN=$(CURDIR)/$(BIN) tests/support/with-stack.sh \
-	    sh -c '$(BUILD)/tests/integration && $(BUILD)/tests/e2e'
+test-stack: tests swagger
+	QUETZAL_BIN=$(CURDIR)/$(BIN) QUETZAL_TEST_ROOT=$(CURDIR) \
+	    $(if $(wildcard build/swagger-ui/index.html),,QUETZAL_TEST_NO_SWAGGER=1) \
+	    tests/support/with-stack.sh sh -c '$(BUILD)/tests/integration && \
+	    $(BUILD)/tests/e2e && \
+	    QUETZAL_TEST_PGDOWN=1 $(BUILD)/tests/e2e --filter "pgdown/*"'
 
 test-system: $(BIN)
 	@if [ -x tests/system/run.sh ]; then tests/system/run.sh; \
