@@ -4,8 +4,9 @@
 #   make SANITIZE=1      build/asan/quetzal (ASan + UBSan, ARENA_DEBUG)
 #   make deps            install the Debian packages (sudo when not root)
 #   make run             the local stack on http://127.0.0.1:8080
-#   make test            every suite: unit (plain and sanitized),
-#                        integration, end-to-end, system
+#   make test            every suite: unit, integration and end-to-end
+#                        (against the sanitized build, then the plain
+#                        one), and system
 #   make install DESTDIR= PREFIX=
 VERSION		:= 0.1.0
 PREFIX		?= /usr/local
@@ -124,6 +125,7 @@ test-unit: tests
 # Integration and end-to-end suites share one stack: PostgreSQL in a temp
 # dir, workers, nginx on a free port.
 test-stack: tests swagger
+	@echo "== integration + e2e against $(BIN)"
 	QUETZAL_BIN=$(CURDIR)/$(BIN) QUETZAL_TEST_ROOT=$(CURDIR) \
 	    $(if $(wildcard build/swagger-ui/index.html),,QUETZAL_TEST_NO_SWAGGER=1) \
 	    tests/support/with-stack.sh sh -c '$(BUILD)/tests/integration && \
@@ -139,6 +141,7 @@ test: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 tests
 	@$(MAKE) --no-print-directory SANITIZE=1 test-unit
 	@$(MAKE) --no-print-directory test-system
+	@$(MAKE) --no-print-directory SANITIZE=1 test-stack
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-stack
 
