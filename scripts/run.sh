@@ -68,9 +68,12 @@ cleanup() {
 		kill -TERM "$starter" 2>/dev/null || true
 		wait "$starter" 2>/dev/null || true
 	fi
-	echo >&2
-	note "stopping nginx, workers and PostgreSQL"
-	"$here/stack.sh" stop || rc=1
+	# (stack.sh start already cleaned up when it failed on its own)
+	if [[ -f $STACK_DIR/pids ]]; then
+		echo >&2
+		note "stopping nginx, workers and PostgreSQL"
+		"$here/stack.sh" stop || rc=1
+	fi
 	exit "$rc"
 }
 trap cleanup EXIT

@@ -39,8 +39,14 @@ root=$(cd -- "$here/.." && pwd -P)
 cmd=${1:-start}
 [[ -n ${STACK_DIR:-} ]] || die "STACK_DIR is not set"
 check_safe_path "$STACK_DIR"
-mkdir -p "$STACK_DIR"
-chmod 0700 "$STACK_DIR" # logs and the socket: ours only
+if [[ $cmd == start ]]; then
+	mkdir -p "$STACK_DIR"
+	chmod 0700 "$STACK_DIR" # logs and the socket: ours only
+elif [[ ! -d $STACK_DIR ]]; then
+	echo "not running"
+	[[ $cmd == stop ]] && exit 0
+	exit 3
+fi
 STACK_DIR=$(abs_dir "$STACK_DIR")
 pids_file=$STACK_DIR/pids
 env_file=$STACK_DIR/stack.env
@@ -146,6 +152,9 @@ render_nginx_conf() {
 		-e "s|@ROOT@|$root|g" \
 		-e "s|@USER_DIRECTIVE@|$user_directive|g" \
 		"$root/nginx/dev.conf.in" >"$STACK_DIR/nginx.conf"
+	if grep -n '@[A-Z_]*@' "$STACK_DIR/nginx.conf" >&2; then
+		die "placeholder left in $STACK_DIR/nginx.conf (see above)"
+	fi
 }
 
 fail_with_log() { # fail_with_log FILE MSG
@@ -271,14 +280,14 @@ on_start_exit() {
 }
 
 do_start() {
-	local pg_stop=0
+	local pg_stop=0 out
 	: "${QUETZAL_BIN:?QUETZAL_BIN is not set}" "${PG_DIR:?PG_DIR is not set}" \
 		"${PORT:?PORT is not set}"
 	WORKERS=${WORKERS:-4}
-	if [[ ! $PORT =~ ^[0-9]{1,5}$ ]] || ((PORT < 1 || PORT > 65535)); then
+	if [[ ! $PORT =~ ^[1-9][0-9]{0,4}$ ]] || ((PORT < 1 || PORT > 65535)); then
 		die "bad PORT: $PORT"
 	fi
-	if [[ ! $WORKERS =~ ^[0-9]{1,3}$ ]] || ((WORKERS < 1 || WORKERS > 256)); then
+	if [[ ! $WORKERS =~ ^[1-9][0-9]{0,2}$ ]] || ((WORKERS < 1 || WORKERS > 256)); then
 		die "bad WORKERS: $WORKERS"
 	fi
 	# pg.sh and stop need the same absolute path whatever the cwd
