@@ -5,8 +5,8 @@
 #   make deps            install the Debian packages (sudo when not root)
 #   make run             the local stack on http://127.0.0.1:8080
 #   make test            every suite: unit, integration and end-to-end
-#                        (against the sanitized build, then the plain
-#                        one), and system
+#                        (against the sanitized build, valgrind, then the
+#                        plain build), and system
 #   make install DESTDIR= PREFIX=
 VERSION		:= 0.1.0
 PREFIX		?= /usr/local
@@ -60,7 +60,8 @@ TEST_BINS	:= $(patsubst %,$(BUILD)/tests/%,$(SUITES))
 DEPS		:= $(OBJ:.o=.d) $(MAIN_OBJ:.o=.d) \
 		   $(patsubst %.c,$(BUILD)/obj/%.d,$(wildcard tests/*/*.c))
 
-.PHONY: all deps run test test-unit test-stack test-system install clean \
+.PHONY: all deps run test test-unit test-stack test-system test-valgrind \
+	install clean \
 	tests swagger
 .DELETE_ON_ERROR:
 
@@ -132,6 +133,12 @@ test-stack: tests swagger
 	    $(BUILD)/tests/e2e && \
 	    QUETZAL_TEST_PGDOWN=1 $(BUILD)/tests/e2e --filter "pgdown/*"'
 
+# The end-to-end suite against workers under valgrind (memcheck).
+test-valgrind: tests swagger
+	QUETZAL_BIN=$(CURDIR)/tests/support/valgrind-quetzal.sh \
+	    QUETZAL_REAL_BIN=$(CURDIR)/$(BIN) QUETZAL_TEST_ROOT=$(CURDIR) \
+	    tests/support/with-stack.sh $(BUILD)/tests/e2e
+
 test-system: $(BIN)
 	@if [ -x tests/system/run.sh ]; then tests/system/run.sh; \
 	else echo "system: no tests/system/run.sh yet"; fi
@@ -142,6 +149,7 @@ test: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 test-unit
 	@$(MAKE) --no-print-directory test-system
 	@$(MAKE) --no-print-directory SANITIZE=1 test-stack
+	@$(MAKE) --no-print-directory test-valgrind
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-stack
 
