@@ -128,7 +128,7 @@ ns_down()
 	fi
 	if [ -n "$NS_CGROUP" ] && [ -d "$NS_CGROUP" ]; then
 		# Dying processes leave their cgroups a moment later.
-		for i in $(seq 50); do
+		for _ in $(seq 50); do
 			find "$NS_CGROUP" -depth -type d -exec rmdir {} + 2>/dev/null
 			[ -d "$NS_CGROUP" ] || break
 			sleep 0.1
@@ -144,5 +144,5 @@ ns_down()
 			rm -rf "$NS_DIR"
 		fi
 	fi
-	NS_PID= NS_UNSHARE_PID= NS_CGROUP= NS_DIR=
+	NS_PID='' NS_UNSHARE_PID='' NS_CGROUP='' NS_DIR=''
 }
