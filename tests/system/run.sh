@@ -527,6 +527,21 @@ t_cors_from_configuration()
 	return $bad
 }
 
+t_nginx_502_json_without_workers()
+{
+	local h body bad=0
+	# Stopping the socket stops every worker (Requires=quetzal.socket).
+	ns systemctl stop quetzal.socket
+	h=$(http -D - -o /tmp/b502 http://127.0.0.1/api/v1/tasks); body=$(ns cat /tmp/b502)
+	ns systemctl start quetzal.socket quetzal.target
+	echo "$h" | head -n1 | grep -q ' 502' || { note "no workers: $(echo "$h" | head -n1)"; bad=1; }
+	echo "$h" | grep -qi '^Content-Type: application/problem+json' || { note "502 not problem+json"; bad=1; }
+	echo "$body" | grep -q '"status":502' || { note "502 body: $body"; bad=1; }
+	wait_for 15 all_workers_active || { note "workers not back"; bad=1; }
+	[ "$(http -o /dev/null -w '%{http_code}' http://127.0.0.1/readyz)" = 200 ] || { note "not ready again"; bad=1; }
+	return $bad
+}
+
 t_tls_site()
 {
 	local h bad=0
@@ -599,6 +614,7 @@ if [ "$FAILED" = 0 ]; then
 	run_test broken_binary_rolls_back
 	run_test scale_down_and_up
 	run_test cors_from_configuration
+	run_test nginx_502_json_without_workers
 	run_test tls_site
 	run_test rate_limit_on_token
 else
