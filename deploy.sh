@@ -182,9 +182,7 @@ PKGS="make gcc pkg-config libpq-dev libjson-c-dev libjwt-dev libfcgi-dev
 libssl-dev libsystemd-dev libcrypt-dev nginx postgresql-client curl"
 # The database: --database-url, else the one configured, else a local one.
 DB_URL=$opt_db
-if [ -z "$DB_URL" ] && [ -f "$ETC/quetzal.env" ]; then
-	DB_URL=$(sed -n 's/^QUETZAL_DATABASE_URL=//p' "$ETC/quetzal.env" | tail -n1)
-fi
+[ -z "$DB_URL" ] && DB_URL=$(env_get QUETZAL_DATABASE_URL)
 DB_URL=${DB_URL:-$LOCAL_DB_URL}
 LOCAL_DB=0
 if [ "$DB_URL" = "$LOCAL_DB_URL" ]; then
@@ -268,8 +266,8 @@ install -d -m 0755 "$ETC"
 if [ ! -f "$ETC/quetzal.env" ]; then
 	cat >"$ETC/quetzal.env.tmp" <<EOF
 # quetzal configuration (SPEC 3), read by the quetzal units as
-# EnvironmentFile. Change, then: systemctl restart quetzal-migrate;
-# ./deploy.sh --restart (or restart quetzal@N one at a time).
+# EnvironmentFile. After a change run ./deploy.sh again: it notices, rewrites
+# the nginx site (CORS, body limit) and restarts the workers one at a time.
 QUETZAL_DATABASE_URL=${opt_db:-$LOCAL_DB_URL}
 # The JWT key is the credential jwt_secret (/etc/quetzal/jwt_secret).
 #QUETZAL_TOKEN_TTL=1800
@@ -300,10 +298,13 @@ if [ ! -s "$ETC/jwt_secret" ]; then
 fi
 chmod 0600 "$ETC/jwt_secret"
 
-if [ "$TLS" = 1 ]; then
+if [ -n "$opt_cert" ]; then
 	install -d -m 0700 "$ETC/tls"
 	install_file "$opt_cert" "$ETC/tls/cert.pem" 0644 && changed "installed TLS certificate"
 	install_file "$opt_key" "$ETC/tls/key.pem" 0600 && changed "installed TLS key"
+fi
+if [ "$TLS" = 1 ] && { [ ! -s "$ETC/tls/cert.pem" ] || [ ! -s "$ETC/tls/key.pem" ]; }; then
+	die "TLS is on but $ETC/tls/{cert,key}.pem are missing: give --tls-cert and --tls-key, or --no-tls"
 fi
 
 # What the workers read: when it differs from the last run's, roll them
@@ -403,7 +404,8 @@ systemctl start quetzal.socket quetzal-backup.timer
 
 # ---------------------------------------------------------------- nginx
 SITE_NEW="$STAGE/site.conf"
-render_site | awk 'BEGIN{blank=0} /^$/{if(blank++)next; print; next} {blank=0; print}' >"$SITE_NEW"
+render_site >"$STAGE/site.raw" || exit 1
+awk 'BEGIN{blank=0} /^$/{if(blank++)next; print; next} {blank=0; print}' "$STAGE/site.raw" >"$SITE_NEW"
 NGINX_CHANGED=0
 install_file "$SITE_NEW" "$SITE" 0644 && { NGINX_CHANGED=1; changed "wrote $SITE"; }
 if [ "$(readlink /etc/nginx/sites-enabled/quetzal 2>/dev/null)" != "$SITE" ]; then
