@@ -176,8 +176,10 @@ t_nginx_headers_and_errors()
 	[ "$(http -o /dev/null -w '%{http_code}' http://127.0.0.1/openapi.json)" = 200 ] ||
 	    { note "openapi.json not served"; bad=1; }
 	if ns test -f /opt/quetzal/current/share/quetzal/swagger-ui/index.html; then
-		[ "$(http -o /dev/null -w '%{http_code}' http://127.0.0.1/docs/)" = 200 ] ||
-		    { note "/docs/ not served"; bad=1; }
+		for u in /docs /docs/; do
+			[ "$(http -o /dev/null -w '%{http_code}' "http://127.0.0.1$u")" = 200 ] ||
+			    { note "$u not served"; bad=1; }
+		done
 	fi
 	return $bad
 }
