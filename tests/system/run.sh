@@ -529,6 +529,30 @@ t_cors_from_configuration()
 	return $bad
 }
 
+t_database_over_tcp()
+{
+	local out score bad=0
+	local local_url='postgresql:///quetzal?host=/var/run/postgresql'
+	ns runuser -u postgres -- psql -XAtqc "ALTER ROLE quetzal PASSWORD 'systest-pw'" || return 1
+	deploy --database-url 'postgresql://quetzal:systest-pw@127.0.0.1:5432/quetzal' ||
+	    { note "deploy with a TCP database failed"; show_deploy; return 1; }
+	ns test -f /etc/systemd/system/quetzal@.service.d/50-database-network.conf ||
+	    { note "no network drop-in"; bad=1; }
+	[ "$(http -o /dev/null -w '%{http_code}' http://127.0.0.1/readyz)" = 200 ] || { note "not ready over TCP"; bad=1; }
+	ns sh -c 'ss -tnp 2>/dev/null | grep -q "quetzal"' || { note "workers not connected over TCP"; bad=1; }
+	out=$(ns systemd-analyze security --no-pager quetzal@1.service 2>&1 | tail -n1)
+	score=$(echo "$out" | sed -n 's/.*: \([0-9.]*\) .*/\1/p')
+	note "exposure with network: $score"
+	ns systemd-analyze security --no-pager --threshold=20 quetzal@1.service >/dev/null 2>&1 ||
+	    { note "above 2.0 with the network drop-in"; bad=1; }
+	deploy --database-url "$local_url" || { show_deploy; return 1; }
+	ns test -f /etc/systemd/system/quetzal@.service.d/50-database-network.conf &&
+	    { note "drop-in not removed"; bad=1; }
+	[ "$(http -o /dev/null -w '%{http_code}' http://127.0.0.1/readyz)" = 200 ] || { note "not ready back on the socket"; bad=1; }
+	ns runuser -u postgres -- psql -XAtqc "ALTER ROLE quetzal PASSWORD NULL"
+	return $bad
+}
+
 t_nginx_502_json_without_workers()
 {
 	local h body bad=0
@@ -619,6 +643,7 @@ if [ "$FAILED" = 0 ]; then
 	run_test broken_binary_rolls_back
 	run_test scale_down_and_up
 	run_test cors_from_configuration
+	run_test database_over_tcp
 	run_test nginx_502_json_without_workers
 	run_test tls_site
 	run_test rate_limit_on_token
