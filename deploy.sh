@@ -189,23 +189,21 @@ if [ "$DB_URL" = "$LOCAL_DB_URL" ]; then
 	LOCAL_DB=1
 	PKGS="$PKGS postgresql"
 fi
-# have PKG: installed, or what it brings is (the metapackages postgresql and
-# postgresql-client are often absent when their versioned packages are in).
-have()
-{
-	local st
-	st=$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)
-	[ "$st" = installed ] && return 0
-	case $1 in
-	nginx) [ -x /usr/sbin/nginx ];;
-	postgresql) ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1;;
-	postgresql-client) command -v pg_dump >/dev/null && command -v psql >/dev/null;;
-	*) return 1;;
-	esac
-}
+# One dpkg-query for all; a package counts as present when installed, or
+# when what it brings is (the metapackages postgresql and postgresql-client
+# are often absent when their versioned packages are in; nginx-light and
+# friends give nginx).
+# shellcheck disable=SC2086
+installed=" $(dpkg-query -W -f='${Package}:${db:Status-Status} ' $PKGS 2>/dev/null || true) "
 missing=
 for p in $PKGS; do
-	have "$p" || missing="$missing $p"
+	case $installed in *" $p:installed "*) continue;; esac
+	case $p in
+	nginx) [ -x /usr/sbin/nginx ] && continue;;
+	postgresql) ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && continue;;
+	postgresql-client) command -v pg_dump >/dev/null && command -v psql >/dev/null && continue;;
+	esac
+	missing="$missing $p"
 done
 if [ -n "$missing" ]; then
 	say "installing:$missing"

@@ -324,16 +324,18 @@ t_redeploy_under_load_fails_nothing()
 	local pids0 pids1 rc t0 t1
 	pids0=$(for i in 1 2 3; do unit_prop "quetzal@$i.service" MainPID; done | tr '\n' ' ')
 	if have_wrk; then
-		ns timeout 120 wrk -t2 -c8 -d40s --timeout 10s http://127.0.0.1/readyz >"$LOG/wrk" 2>&1 &
+		# wrk runs until the deploy is over (SIGINT: it stops and reports).
+		ns timeout 300 wrk -t2 -c8 -d240s --timeout 10s http://127.0.0.1/readyz >"$LOG/wrk" 2>&1 &
 		LOAD_PID=$!
 		sleep 2
 		t0=$(date +%s)
 		deploy --restart; rc=$?
 		t1=$(date +%s)
+		sleep 1
+		ns sh -c 'kill -INT $(pidof wrk)'
 		wait "$LOAD_PID"
 		[ "$rc" = 0 ] || { note "deploy.sh --restart failed"; show_deploy; return 1; }
-		note "deploy.sh --restart took $((t1 - t0)) s of wrk's 40 s"
-		[ $((t1 - t0)) -lt 37 ] || { note "the deploy outlasted the load"; return 1; }
+		note "deploy.sh --restart took $((t1 - t0)) s under load"
 		wrk_ok "$LOG/wrk" || return 1
 	else
 		load_start redeploy http://127.0.0.1/readyz
