@@ -117,12 +117,15 @@ stop_signals_fd(void)
 	return fd;
 }
 
-/* Connects and prepares, retrying for WORKER_DB_WAIT_MS.  Returns 1 when
- * a stop signal came meanwhile, else 0 (connected or not). */
+/* Connects and prepares, retrying for WORKER_DB_WAIT_MS when systemd
+ * waits for READY=1 (NOTIFY_SOCKET), once otherwise.  Returns 1 when a
+ * stop signal came meanwhile, else 0 (connected or not). */
 static int
 wait_for_database(int sigfd)
 {
-	int64_t		 until = log_now_us() + WORKER_DB_WAIT_MS * 1000LL;
+	int64_t		 wait_us = getenv("NOTIFY_SOCKET") != NULL ?
+			    WORKER_DB_WAIT_MS * 1000LL : 0;
+	int64_t		 until = log_now_us() + wait_us;
 	struct pollfd	 pf = { .fd = sigfd, .events = POLLIN };
 
 	while (db_connect() < 0) {
