@@ -133,17 +133,41 @@ cmd_check_config(int argc, char **argv)
 	    app_config.refresh_ttl, app_config.bcrypt_cost,
 	    app_config.max_body, app_config.statement_timeout_ms,
 	    app_config.cors_origins[0] ? app_config.cors_origins : "(none)");
-	db_init(app_config.database_url, app_config.statement_timeout_ms,
-	    queries, nqueries);
-	log_init(LOG_WARNING - 1);	/* the line below says it all */
-	if (db_connect() < 0) {
-		printf("database       UNREACHABLE or not migrated "
-		    "(run quetzal migrate --status)\n");
-		ok = 0;
-	} else {
-		printf("database       reachable, %zu queries prepared\n",
-		    nqueries);
-		db_close();
+	{
+		char	*text = NULL;
+		size_t	 len = 0;
+		FILE	*f = open_memstream(&text, &len);
+		int	 pending = migrate_run(app_config.database_url,
+			    migrations, nmigrations, 1, f);
+
+		fclose(f);
+		if (pending < 0) {
+			/* The runner's own words: unreachable, or a changed
+			 * or missing migration. */
+			printf("database       PROBLEM: %s", text);
+			ok = 0;
+		} else if (pending > 0) {
+			printf("database       reachable, %d of %zu migrations "
+			    "pending (run quetzal migrate)\n", pending,
+			    nmigrations);
+			ok = 0;
+		} else {
+			db_init(app_config.database_url,
+			    app_config.statement_timeout_ms, queries,
+			    nqueries);
+			log_init(LOG_WARNING - 1);
+			if (db_connect() < 0) {
+				printf("database       migrated, but a query "
+				    "does not prepare\n");
+				ok = 0;
+			} else {
+				printf("database       reachable, migrated "
+				    "(%zu), %zu queries prepared\n",
+				    nmigrations, nqueries);
+				db_close();
+			}
+		}
+		free(text);
 	}
 	printf("%s\n", ok ? "ok" : "configuration has problems");
 	return ok ? 0 : 1;
