@@ -74,7 +74,7 @@ sql1(const char *sql, const char *arg)
 {
 	const char *args[] = { arg };
 
-	return db_value_of(sql, 1, args);
+	return app_db_value(sql, 1, args);
 }
 
 Test(auth, a_form_login_returns_a_bearer_pair)

@@ -3,6 +3,7 @@
 #include "users.h"
 
 #include <criterion/criterion.h>
+#include <libpq-fe.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,32 @@ test_user_suffix(void)
 	snprintf(buf, sizeof(buf), "%d_%d_%06ld", (int)getpid(), ++n,
 	    ts.tv_nsec / 1000 % 1000000);
 	return buf;
+}
+
+char *
+app_db_value(const char *sql, int nparams, const char *const *params)
+{
+	const char	*url = getenv("QUETZAL_DATABASE_URL");
+	PGconn		*c;
+	PGresult	*res;
+	char		*v = NULL;
+
+	test_need_stack();
+	cr_assert_not_null(url, "QUETZAL_DATABASE_URL is not set");
+	c = PQconnectdb(url);
+	if (PQstatus(c) != CONNECTION_OK)
+		cr_assert_fail("cannot connect to the app database: %s",
+		    PQerrorMessage(c));
+	res = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
+	    PQresultStatus(res) != PGRES_COMMAND_OK)
+		cr_assert_fail("%s: %s", sql, PQresultErrorMessage(res));
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0 &&
+	    !PQgetisnull(res, 0, 0))
+		v = strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQfinish(c);
+	return v;
 }
 
 struct resp
@@ -112,7 +139,7 @@ test_admin_new(struct test_user *u)
 
 	test_user_new(u);
 	args[0] = u->id;
-	v = db_value_of("UPDATE users SET role = 'admin' WHERE id = $1 "
+	v = app_db_value("UPDATE users SET role = 'admin' WHERE id = $1 "
 	    "RETURNING role", 1, args);
 	cr_assert_str_eq(v, "admin");
 	free(v);
