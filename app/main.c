@@ -8,9 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
+#include "arena.h"
 #include "config.h"
 #include "db.h"
+#include "http.h"
 #include "log.h"
 #include "migrate.h"
 #include "queries.h"
@@ -29,6 +33,8 @@ static const char usage[] =
 "                                   from systemd, else fd 0 as spawn-fcgi gives)\n"
 "  migrate [--status]               apply pending migrations, or list them\n"
 "  check-config                     validate the configuration and the database\n"
+"  create-admin --email E           create an admin, or promote the user with\n"
+"                                   that email; the password is read from stdin\n"
 "  --help, --version\n"
 "\n"
 "configuration comes from QUETZAL_* environment variables: see README.md\n";
@@ -77,7 +83,9 @@ cmd_serve(int argc, char **argv)
 	app.routes = app_routes;
 	app.nroutes = app_nroutes;
 	app.max_body = app_config.max_body;
-	app.authenticate = NULL;
+	if (app_auth_init(&app_config) < 0)
+		return 1;
+	app.authenticate = app_authenticate;
 	return worker_serve(&app, listen);
 }
 
@@ -165,6 +173,102 @@ cmd_check_config(int argc, char **argv)
 	return ok ? 0 : 1;
 }
 
+/* --- create-admin (users and auth, SPEC 2) --- */
+
+/* One line of stdin without its newline into buf; echo off on a
+ * terminal.  0, or -1 at end of input, for a NUL byte in the line (which
+ * would cut the password short) or a line that does not fit. */
+static int
+read_password(char *buf, size_t size)
+{
+	struct termios	 old, quiet;
+	int		 tty = isatty(STDIN_FILENO) &&
+			    tcgetattr(STDIN_FILENO, &old) == 0;
+	char		*line = NULL;
+	size_t		 cap = 0;
+	ssize_t		 n;
+	int		 ret = -1;
+
+	if (tty) {
+		fputs("password: ", stderr);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	n = getline(&line, &cap, stdin);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	if (n >= 0 && (size_t)n < size && memchr(line, '\0', (size_t)n) ==
+	    NULL) {
+		memcpy(buf, line, (size_t)n);
+		buf[n] = '\0';
+		ret = 0;
+	}
+	if (line != NULL) {
+		explicit_bzero(line, cap);
+		free(line);
+	}
+	return ret;
+}
+
+static int
+cmd_create_admin(int argc, char **argv)
+{
+	struct arena	*a;
+	struct req	 r;
+	const char	*email = NULL;
+	char		 pw[256];
+	int		 rc;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--email") == 0 && i + 1 < argc)
+			email = argv[++i];
+		else {
+			fprintf(stderr, "quetzal: create-admin: unknown "
+			    "argument \"%s\"\n", argv[i]);
+			return 2;
+		}
+	}
+	if (email == NULL) {
+		fprintf(stderr, "quetzal: create-admin: --email is required\n");
+		return 2;
+	}
+	if (read_password(pw, sizeof(pw)) < 0) {
+		fprintf(stderr, "quetzal: create-admin: read no usable password "
+		    "line on stdin\n");
+		return 1;
+	}
+	app_auth.bcrypt_cost = app_config.bcrypt_cost;
+	db_init(app_config.database_url, app_config.statement_timeout_ms,
+	    queries, nqueries);
+	a = arena_new(16 * 1024);
+	memset(&r, 0, sizeof(r));
+	r.arena = a;
+	r.request_id = "create-admin";
+	rc = users_create_admin(&r, email, pw);
+	explicit_bzero(pw, sizeof(pw));
+	if (rc < 0) {
+		for (size_t i = 0; i < r.nerrors; i++)
+			fprintf(stderr, "quetzal: create-admin: %s %s\n",
+			    r.errors[i].field, r.errors[i].message);
+		if (r.nerrors == 0)
+			fprintf(stderr, "quetzal: create-admin: %s\n",
+			    r.err_status == 409 ? "that username is taken" :
+			    r.err_detail ? r.err_detail : "failed");
+	} else
+		printf("%s admin %s\n", rc == 1 ? "created" : "promoted",
+		    email);
+	arena_free(a);
+	db_close();
+	return rc < 0 ? 1 : 0;
+}
+
+/* --- end create-admin --- */
+
 static const struct {
 	const char	*name;
 	int		(*run)(int argc, char **argv);
@@ -172,6 +276,7 @@ static const struct {
 	{ "serve", cmd_serve },
 	{ "migrate", cmd_migrate },
 	{ "check-config", cmd_check_config },
+	{ "create-admin", cmd_create_admin },
 };
 
 int
