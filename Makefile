@@ -37,14 +37,14 @@ endif
 CC		?= cc
 CFLAGS		?= $(OPT) -g
 ALL_CFLAGS	:= -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) \
-		   -fno-common -fstack-protector-strong $(SANFLAGS) $(CFLAGS) \
+		   -fno-common -fstack-protector-strong -pthread $(SANFLAGS) $(CFLAGS) \
 		   -DQUETZAL_VERSION='"$(VERSION)"' \
 		   -Ilib -Iapp -I$(BUILD)/gen \
 		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS		:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_CFLAGS	:= $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LDLIBS	:= $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
-LDFLAGS		+= $(SANFLAGS)
+LDFLAGS		+= -pthread $(SANFLAGS)
 
 LIB_SRC		:= $(wildcard lib/*.c)
 APP_SRC		:= $(filter-out app/main.c,$(wildcard app/*.c))
