@@ -24,4 +24,13 @@ int	service_root(struct req *r);
 int	service_healthz(struct req *r);
 int	service_readyz(struct req *r);
 
+/* tasks: app/tasks.c, /api/v1/tasks (SPEC 4.4). */
+int	tasks_list(struct req *r);
+int	tasks_create(struct req *r);
+int	tasks_get(struct req *r);
+int	tasks_replace(struct req *r);
+int	tasks_update(struct req *r);
+int	tasks_delete(struct req *r);
+/* end tasks */
+
 #endif /* APP_HANDLERS_H */

@@ -18,6 +18,21 @@ const struct route app_routes[] = {
 	    "Liveness: the worker runs" },
 	{ "GET", "/readyz", service_readyz, ROUTE_PUBLIC, PROBLEM, 0,
 	    "Readiness: database reachable and migrated" },
+
+	/* tasks (SPEC 4.4) */
+	{ "GET", "/api/v1/tasks", tasks_list, ROUTE_USER, PROBLEM, 0,
+	    "List your tasks, newest first, a page at a time" },
+	{ "POST", "/api/v1/tasks", tasks_create, ROUTE_USER, PROBLEM, 0,
+	    "Create a task" },
+	{ "GET", "/api/v1/tasks/{id}", tasks_get, ROUTE_USER, PROBLEM, 0,
+	    "One of your tasks, with its ETag" },
+	{ "PUT", "/api/v1/tasks/{id}", tasks_replace, ROUTE_USER, PROBLEM, 0,
+	    "Replace a task" },
+	{ "PATCH", "/api/v1/tasks/{id}", tasks_update, ROUTE_USER, PROBLEM, 0,
+	    "Change some fields of a task" },
+	{ "DELETE", "/api/v1/tasks/{id}", tasks_delete, ROUTE_USER, PROBLEM, 0,
+	    "Delete a task" },
+	/* end tasks */
 };
 
 const size_t app_nroutes = sizeof(app_routes) / sizeof(app_routes[0]);
