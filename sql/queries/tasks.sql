@@ -1,10 +1,10 @@
--- Tasks (SPEC 4.4), owner-scoped.  Every query takes the caller as $1 (user
--- id) and $2 (the token's version) and checks, in the same round trip, that
--- the user still exists, is active and has that token version: the first
--- column, `ok`, is true only then (NULL when the user is gone), and the
--- handler answers 401 otherwise.  Another user's task is never found.  The
--- task JSON, the ETag and the list cursor come from task_json(),
--- task_etag() and task_cursor() (migration 0003).
+-- Tasks (SPEC 4.4), owner-scoped.  Every query takes the caller as its
+-- first two parameters (user id, the token's version) and checks, in the
+-- same round trip, that the user still exists, is active and has that
+-- token version: the first column, ok, is true only then (NULL when the
+-- user is gone), and the handler answers 401 otherwise.  Another user's
+-- task is never found.  The task JSON, the ETag and the list cursor come
+-- from task_json(), task_etag() and task_cursor() (migration 0003).
 
 -- name: task_get
 -- ok, ETag, task JSON; ETag and JSON are NULL when the task is not found.
