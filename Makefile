@@ -4,8 +4,9 @@
 #   make SANITIZE=1      build/asan/quetzal (ASan + UBSan, ARENA_DEBUG)
 #   make deps            install the Debian packages (sudo when not root)
 #   make run             the local stack on http://127.0.0.1:8080
-#   make test            every suite: unit (plain and sanitized),
-#                        integration, end-to-end, system
+#   make test            every suite: unit, integration and end-to-end
+#                        (against the sanitized build, valgrind, then the
+#                        plain build), and system
 #   make install DESTDIR= PREFIX=
 VERSION		:= 0.1.0
 PREFIX		?= /usr/local
@@ -59,7 +60,8 @@ TEST_BINS	:= $(patsubst %,$(BUILD)/tests/%,$(SUITES))
 DEPS		:= $(OBJ:.o=.d) $(MAIN_OBJ:.o=.d) \
 		   $(patsubst %.c,$(BUILD)/obj/%.d,$(wildcard tests/*/*.c))
 
-.PHONY: all deps run test test-unit test-stack test-system install clean \
+.PHONY: all deps run test test-unit test-stack test-system test-valgrind \
+	install clean \
 	tests swagger
 .DELETE_ON_ERROR:
 
@@ -123,9 +125,19 @@ test-unit: tests
 
 # Integration and end-to-end suites share one stack: PostgreSQL in a temp
 # dir, workers, nginx on a free port.
-test-stack: tests
-	QUETZAL_BIN=$(CURDIR)/$(BIN) tests/support/with-stack.sh \
-	    sh -c '$(BUILD)/tests/integration && $(BUILD)/tests/e2e'
+test-stack: tests swagger
+	@echo "== integration + e2e against $(BIN)"
+	QUETZAL_BIN=$(CURDIR)/$(BIN) QUETZAL_TEST_ROOT=$(CURDIR) \
+	    $(if $(wildcard build/swagger-ui/index.html),,QUETZAL_TEST_NO_SWAGGER=1) \
+	    tests/support/with-stack.sh sh -c '$(BUILD)/tests/integration && \
+	    $(BUILD)/tests/e2e && \
+	    QUETZAL_TEST_PGDOWN=1 $(BUILD)/tests/e2e --filter "pgdown/*"'
+
+# The end-to-end suite against workers under valgrind (memcheck).
+test-valgrind: tests swagger
+	QUETZAL_BIN=$(CURDIR)/tests/support/valgrind-quetzal.sh \
+	    QUETZAL_REAL_BIN=$(CURDIR)/$(BIN) QUETZAL_TEST_ROOT=$(CURDIR) \
+	    tests/support/with-stack.sh $(BUILD)/tests/e2e
 
 test-system: $(BIN)
 	@if [ -x tests/system/run.sh ]; then tests/system/run.sh; \
@@ -136,6 +148,8 @@ test: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 tests
 	@$(MAKE) --no-print-directory SANITIZE=1 test-unit
 	@$(MAKE) --no-print-directory test-system
+	@$(MAKE) --no-print-directory SANITIZE=1 test-stack
+	@$(MAKE) --no-print-directory test-valgrind
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-stack
 

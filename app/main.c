@@ -8,9 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
+#include "arena.h"
 #include "config.h"
 #include "db.h"
+#include "http.h"
 #include "log.h"
 #include "migrate.h"
 #include "queries.h"
@@ -29,6 +33,8 @@ static const char usage[] =
 "                                   from systemd, else fd 0 as spawn-fcgi gives)\n"
 "  migrate [--status]               apply pending migrations, or list them\n"
 "  check-config                     validate the configuration and the database\n"
+"  create-admin --email E           create an admin, or promote the user with\n"
+"                                   that email; the password is read from stdin\n"
 "  --help, --version\n"
 "\n"
 "configuration comes from QUETZAL_* environment variables: see README.md\n";
@@ -77,7 +83,9 @@ cmd_serve(int argc, char **argv)
 	app.routes = app_routes;
 	app.nroutes = app_nroutes;
 	app.max_body = app_config.max_body;
-	app.authenticate = NULL;
+	if (app_auth_init(&app_config) < 0)
+		return 1;
+	app.authenticate = app_authenticate;
 	return worker_serve(&app, listen);
 }
 
@@ -125,21 +133,133 @@ cmd_check_config(int argc, char **argv)
 	    app_config.refresh_ttl, app_config.bcrypt_cost,
 	    app_config.max_body, app_config.statement_timeout_ms,
 	    app_config.cors_origins[0] ? app_config.cors_origins : "(none)");
-	db_init(app_config.database_url, app_config.statement_timeout_ms,
-	    queries, nqueries);
-	log_init(LOG_WARNING - 1);	/* the line below says it all */
-	if (db_connect() < 0) {
-		printf("database       UNREACHABLE or not migrated "
-		    "(run quetzal migrate --status)\n");
-		ok = 0;
-	} else {
-		printf("database       reachable, %zu queries prepared\n",
-		    nqueries);
-		db_close();
+	{
+		char	*text = NULL;
+		size_t	 len = 0;
+		FILE	*f = open_memstream(&text, &len);
+		int	 pending = migrate_run(app_config.database_url,
+			    migrations, nmigrations, 1, f);
+
+		fclose(f);
+		if (pending < 0) {
+			/* The runner's own words: unreachable, or a changed
+			 * or missing migration. */
+			printf("database       PROBLEM: %s", text);
+			ok = 0;
+		} else if (pending > 0) {
+			printf("database       reachable, %d of %zu migrations "
+			    "pending (run quetzal migrate)\n", pending,
+			    nmigrations);
+			ok = 0;
+		} else {
+			db_init(app_config.database_url,
+			    app_config.statement_timeout_ms, queries,
+			    nqueries);
+			log_init(LOG_WARNING - 1);
+			if (db_connect() < 0) {
+				printf("database       migrated, but a query "
+				    "does not prepare\n");
+				ok = 0;
+			} else {
+				printf("database       reachable, migrated "
+				    "(%zu), %zu queries prepared\n",
+				    nmigrations, nqueries);
+				db_close();
+			}
+		}
+		free(text);
 	}
 	printf("%s\n", ok ? "ok" : "configuration has problems");
 	return ok ? 0 : 1;
 }
+
+/* --- create-admin (users and auth, SPEC 2) --- */
+
+/* One line of stdin without its newline; echo off on a terminal.  0, or -1
+ * at end of input or for a line longer than the buffer. */
+static int
+read_password(char *buf, size_t size)
+{
+	struct termios	 old, quiet;
+	int		 tty = isatty(STDIN_FILENO) &&
+			    tcgetattr(STDIN_FILENO, &old) == 0;
+	size_t		 n;
+	char		*got;
+
+	if (tty) {
+		fputs("password: ", stderr);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	got = fgets(buf, (int)size, stdin);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (got == NULL)
+		return -1;
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] != '\n' && !feof(stdin))
+		return -1;	/* longer than the buffer */
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	return 0;
+}
+
+static int
+cmd_create_admin(int argc, char **argv)
+{
+	struct arena	*a;
+	struct req	 r;
+	const char	*email = NULL;
+	char		 pw[256];
+	int		 rc;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--email") == 0 && i + 1 < argc)
+			email = argv[++i];
+		else {
+			fprintf(stderr, "quetzal: create-admin: unknown "
+			    "argument \"%s\"\n", argv[i]);
+			return 2;
+		}
+	}
+	if (email == NULL) {
+		fprintf(stderr, "quetzal: create-admin: --email is required\n");
+		return 2;
+	}
+	if (read_password(pw, sizeof(pw)) < 0) {
+		fprintf(stderr, "quetzal: create-admin: no password on stdin, "
+		    "or one longer than 72 bytes\n");
+		return 1;
+	}
+	app_auth.bcrypt_cost = app_config.bcrypt_cost;
+	db_init(app_config.database_url, app_config.statement_timeout_ms,
+	    queries, nqueries);
+	a = arena_new(16 * 1024);
+	memset(&r, 0, sizeof(r));
+	r.arena = a;
+	r.request_id = "create-admin";
+	rc = users_create_admin(&r, email, pw);
+	explicit_bzero(pw, sizeof(pw));
+	if (rc < 0) {
+		for (size_t i = 0; i < r.nerrors; i++)
+			fprintf(stderr, "quetzal: create-admin: %s %s\n",
+			    r.errors[i].field, r.errors[i].message);
+		if (r.nerrors == 0)
+			fprintf(stderr, "quetzal: create-admin: %s\n",
+			    r.err_status == 409 ? "that username is taken" :
+			    r.err_detail ? r.err_detail : "failed");
+	} else
+		printf("%s admin %s\n", rc == 1 ? "created" : "promoted",
+		    email);
+	arena_free(a);
+	db_close();
+	return rc < 0 ? 1 : 0;
+}
+
+/* --- end create-admin --- */
 
 static const struct {
 	const char	*name;
@@ -148,6 +268,7 @@ static const struct {
 	{ "serve", cmd_serve },
 	{ "migrate", cmd_migrate },
 	{ "check-config", cmd_check_config },
+	{ "create-admin", cmd_create_admin },
 };
 
 int

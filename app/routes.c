@@ -10,6 +10,7 @@
 #include "route.h"
 
 #define PROBLEM	HTTP_ENV_PROBLEM
+#define OAUTH	HTTP_ENV_OAUTH
 
 const struct route app_routes[] = {
 	{ "GET", "/", service_root, ROUTE_PUBLIC, PROBLEM, 0,
@@ -19,19 +20,47 @@ const struct route app_routes[] = {
 	{ "GET", "/readyz", service_readyz, ROUTE_PUBLIC, PROBLEM, 0,
 	    "Readiness: database reachable and migrated" },
 
+	/* users and auth (SPEC 4.3) */
+	{ "POST", "/token", auth_token, ROUTE_PUBLIC, OAUTH, ROUTE_FORM,
+	    "OAuth2 password grant (alias of /api/v1/auth/token)" },
+	{ "POST", "/api/v1/auth/token", auth_token, ROUTE_PUBLIC, OAUTH,
+	    ROUTE_FORM, "OAuth2 password grant: access and refresh token" },
+	{ "POST", "/api/v1/auth/refresh", auth_refresh, ROUTE_PUBLIC, OAUTH,
+	    ROUTE_FORM, "Trade a refresh token for a new pair" },
+	{ "POST", "/api/v1/auth/logout", auth_logout, ROUTE_USER, PROBLEM, 0,
+	    "Revoke the caller's refresh tokens" },
+	{ "POST", "/api/v1/users", users_create, ROUTE_PUBLIC, PROBLEM, 0,
+	    "Register" },
+	{ "GET", "/api/v1/users", users_list, ROUTE_ADMIN, PROBLEM, 0,
+	    "List users (admin)" },
+	{ "GET", "/api/v1/users/me", users_me_get, ROUTE_USER, PROBLEM,
+	    ROUTE_TOKEN_ONLY, "The caller" },
+	{ "PATCH", "/api/v1/users/me", users_me_update, ROUTE_USER, PROBLEM, 0,
+	    "Update the caller" },
+	{ "DELETE", "/api/v1/users/me", users_me_delete, ROUTE_USER, PROBLEM,
+	    0, "Delete the caller's account and everything it owns" },
+	{ "GET", "/api/v1/users/{id}", users_get, ROUTE_USER, PROBLEM, 0,
+	    "A user: self, or any for an admin" },
+	{ "PATCH", "/api/v1/users/{id}", users_update, ROUTE_ADMIN, PROBLEM, 0,
+	    "Change a user's role, is_active or full_name (admin)" },
+	{ "DELETE", "/api/v1/users/{id}", users_delete, ROUTE_ADMIN, PROBLEM,
+	    0, "Delete a user (admin)" },
+	/* end users and auth */
+
 	/* tasks (SPEC 4.4) */
-	{ "GET", "/api/v1/tasks", tasks_list, ROUTE_USER, PROBLEM, 0,
+	{ "GET", "/api/v1/tasks", tasks_list, ROUTE_USER, PROBLEM,
+	    ROUTE_TOKEN_ONLY,
 	    "List your tasks, newest first, a page at a time" },
-	{ "POST", "/api/v1/tasks", tasks_create, ROUTE_USER, PROBLEM, 0,
-	    "Create a task" },
-	{ "GET", "/api/v1/tasks/{id}", tasks_get, ROUTE_USER, PROBLEM, 0,
-	    "One of your tasks, with its ETag" },
-	{ "PUT", "/api/v1/tasks/{id}", tasks_replace, ROUTE_USER, PROBLEM, 0,
-	    "Replace a task" },
-	{ "PATCH", "/api/v1/tasks/{id}", tasks_update, ROUTE_USER, PROBLEM, 0,
-	    "Change some fields of a task" },
-	{ "DELETE", "/api/v1/tasks/{id}", tasks_delete, ROUTE_USER, PROBLEM, 0,
-	    "Delete a task" },
+	{ "POST", "/api/v1/tasks", tasks_create, ROUTE_USER, PROBLEM,
+	    ROUTE_TOKEN_ONLY, "Create a task" },
+	{ "GET", "/api/v1/tasks/{id}", tasks_get, ROUTE_USER, PROBLEM,
+	    ROUTE_TOKEN_ONLY, "One of your tasks, with its ETag" },
+	{ "PUT", "/api/v1/tasks/{id}", tasks_replace, ROUTE_USER, PROBLEM,
+	    ROUTE_TOKEN_ONLY, "Replace a task" },
+	{ "PATCH", "/api/v1/tasks/{id}", tasks_update, ROUTE_USER, PROBLEM,
+	    ROUTE_TOKEN_ONLY, "Change some fields of a task" },
+	{ "DELETE", "/api/v1/tasks/{id}", tasks_delete, ROUTE_USER, PROBLEM,
+	    ROUTE_TOKEN_ONLY, "Delete a task" },
 	/* end tasks */
 };
 

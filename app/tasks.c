@@ -62,14 +62,12 @@ static const struct jsonx_field task_patch_fields[] = {
 };
 
 /* The first column of every task query: true only while the caller's
- * token still matches its user (tasks.sql). */
-static int
-check_token(struct req *r, const char *ok)
+ * token still matches its user (tasks.sql).  The routes are
+ * ROUTE_TOKEN_ONLY: this is the only check of the user row. */
+static bool
+token_ok(const char *ok)
 {
-	if (ok != NULL && strcmp(ok, "t") == 0)
-		return 0;
-	return http_error(r, 401, "the token is no longer valid; log in "
-	    "again");
+	return ok != NULL && strcmp(ok, "t") == 0;
 }
 
 static int
@@ -337,8 +335,10 @@ tasks_list(struct req *r)
 	else
 		rc = db_one(r, Q_TASK_LIST, DB_ARGS(r->user_id, r->token_ver,
 		    ts, after, limit, due), DB_ROW(row));
-	if (rc < 0 || check_token(r, rc == 1 ? row[0] : NULL) < 0)
+	if (rc < 0)
 		return http_fail(r);
+	if (rc == 0 || !token_ok(row[0]))
+		return app_auth_stale(r);
 	return http_send_json(r, 200, row[1]);
 }
 
@@ -356,10 +356,8 @@ tasks_create(struct req *r)
 	    in.title, in.description, in.due_date, in.done), DB_ROW(row));
 	if (rc < 0)
 		return http_fail(r);
-	if (rc == 0) {		/* the token's user is gone or changed */
-		check_token(r, NULL);
-		return http_fail(r);
-	}
+	if (rc == 0)		/* the token's user is gone or changed */
+		return app_auth_stale(r);
 	http_header(r, "Location", "/api/v1/tasks/%s", row[0]);
 	http_header(r, "ETag", "%s", row[1]);
 	return http_send_json(r, 201, row[2]);
@@ -374,8 +372,10 @@ tasks_get(struct req *r)
 
 	rc = db_one(r, Q_TASK_GET, DB_ARGS(r->user_id, r->token_ver, id),
 	    DB_ROW(row));
-	if (rc < 0 || check_token(r, rc == 1 ? row[0] : NULL) < 0)
+	if (rc < 0)
 		return http_fail(r);
+	if (rc == 0 || !token_ok(row[0]))
+		return app_auth_stale(r);
 	if (row[1] == NULL) {
 		not_found(r, id);
 		return http_fail(r);
@@ -391,8 +391,8 @@ tasks_get(struct req *r)
 static int
 answer_write(struct req *r, const char *id, const char *const *row)
 {
-	if (check_token(r, row[0]) < 0)
-		return http_fail(r);
+	if (!token_ok(row[0]))
+		return app_auth_stale(r);
 	if (row[1] != NULL) {
 		http_header(r, "ETag", "%s", row[1]);
 		return http_send_json(r, 200, row[2]);
@@ -438,8 +438,10 @@ tasks_update(struct req *r)
 		 * included, and no new version. */
 		rc = db_one(r, Q_TASK_GET, DB_ARGS(r->user_id, r->token_ver,
 		    id), DB_ROW(cur));
-		if (rc < 0 || check_token(r, rc == 1 ? cur[0] : NULL) < 0)
+		if (rc < 0)
 			return http_fail(r);
+		if (rc == 0 || !token_ok(cur[0]))
+			return app_auth_stale(r);
 		if (cur[1] == NULL) {
 			not_found(r, id);
 			return http_fail(r);
@@ -470,9 +472,10 @@ tasks_delete(struct req *r)
 	const char *id = http_path_param(r, 0), *row[3];
 
 	if (db_one(r, Q_TASK_DELETE, DB_ARGS(r->user_id, r->token_ver, id,
-	    if_match_versions(r, id)), DB_ROW(row)) != 1 ||
-	    check_token(r, row[0]) < 0)
+	    if_match_versions(r, id)), DB_ROW(row)) != 1)
 		return http_fail(r);
+	if (!token_ok(row[0]))
+		return app_auth_stale(r);
 	if (strcmp(row[1], "1") == 0)
 		return http_send_empty(r, 204);
 	if (strcmp(row[2], "t") == 0)

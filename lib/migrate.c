@@ -154,17 +154,30 @@ migrate_run(const char *conninfo, const struct migration *m, size_t n,
 	applied = calloc(n ? n : 1, sizeof(*applied));
 	if (applied == NULL)
 		die("out of memory");
-	/* Session lock: held across the per-migration transactions, and
-	 * released by PostgreSQL if this process dies. */
-	if (!exec_ok(c, "SET client_min_messages = warning", out) ||
-	    !exec_ok(c, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", out) ||
+	if (!exec_ok(c, "SET client_min_messages = warning", out))
+		goto cleanup;
+	if (status_only) {
+		/* Looks only: no lock, no table created. */
+		PGresult *res = PQexec(c, "SELECT to_regclass("
+		    "'schema_migrations') IS NOT NULL");
+		bool exists = PQresultStatus(res) == PGRES_TUPLES_OK &&
+		    PQgetvalue(res, 0, 0)[0] == 't';
+
+		PQclear(res);
+		if (!exists)
+			goto list;
+	} else if (!exec_ok(c, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY
+	    ")", out) ||
 	    !exec_ok(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	    "version integer PRIMARY KEY, name text NOT NULL, "
 	    "sha256 text NOT NULL, "
 	    "applied_at timestamptz NOT NULL DEFAULT now())", out))
 		goto cleanup;
+	/* The lock above is a session lock: held across the per-migration
+	 * transactions, released by PostgreSQL if this process dies. */
 	if (check_applied(c, m, n, applied, out, status_only) < 0)
 		goto cleanup;
+list:
 	for (size_t i = 0; i < n; i++) {
 		if (applied[i])
 			continue;

@@ -25,6 +25,18 @@ enum route_auth {
 
 #define ROUTE_FORM	0x1	/* accepts x-www-form-urlencoded bodies */
 #define ROUTE_LAX	0x2	/* Content-Type of body-less requests ignored */
+/*
+ * ROUTE_TOKEN_ONLY: for hot authenticated routes.  The authenticate hook
+ * verifies the token (signature, alg, exp: no I/O) and sets r->user_id,
+ * r->role (from the token) and r->token_ver, but does not read the user
+ * row.  The handler's own query must then check it, e.g.
+ *   ... FROM users u WHERE u.id = $1 AND u.token_version = $2
+ *       AND u.is_active        -- $1 r->user_id, $2 r->token_ver
+ * and answer a missing user row with `return app_auth_stale(r);` (401).
+ * One query per request instead of two.  The role in the token is current
+ * whenever token_version is, because every role change bumps it.
+ */
+#define ROUTE_TOKEN_ONLY 0x4
 
 struct route {
 	const char	*method;

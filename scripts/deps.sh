@@ -9,7 +9,7 @@ pkgs=(
 	libfcgi-dev libpq-dev libjson-c-dev libjwt-dev libssl-dev
 	libsystemd-dev libcrypt-dev libcriterion-dev libcurl4-openssl-dev
 	postgresql-15 postgresql-client-15 nginx-light spawn-fcgi
-	python3-bcrypt wrk util-linux iproute2 systemd
+	python3-bcrypt wrk util-linux iproute2 systemd valgrind
 )
 
 missing=()

@@ -54,23 +54,38 @@ export QUETZAL_JWT_SECRET_FILE=$secret
 export QUETZAL_BIN=$bin STACK_DIR=$var/run PG_DIR=$pg_dir
 export PORT=${PORT:-8080} WORKERS=${WORKERS:-4}
 
+starter=""
 sleeper=""
 # shellcheck disable=SC2317 # run by the traps
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
-	[[ -n $sleeper ]] && kill "$sleeper" 2>/dev/null
-	echo >&2
-	note "stopping nginx, workers and PostgreSQL"
-	"$here/stack.sh" stop || rc=1
+	if [[ -n $sleeper ]]; then
+		kill "$sleeper" 2>/dev/null || true
+	fi
+	# a start still under way stops what it started when told to
+	if [[ -n $starter ]]; then
+		kill -TERM "$starter" 2>/dev/null || true
+		wait "$starter" 2>/dev/null || true
+	fi
+	# (stack.sh start already cleaned up when it failed on its own)
+	if [[ -f $STACK_DIR/pids ]]; then
+		echo >&2
+		note "stopping nginx, workers and PostgreSQL"
+		"$here/stack.sh" stop || rc=1
+	fi
 	exit "$rc"
 }
-
-# stack.sh start cleans up after itself when it fails: no trap before it
-"$here/stack.sh" start
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# In the background so that a SIGTERM is handled at once (bash runs traps
+# only between commands), not after a start that may take seconds.
+"$here/stack.sh" start &
+starter=$!
+wait "$starter"
+starter=""
 
 url=http://127.0.0.1:$PORT
 dsn=$("$here/pg.sh" url "$pg_dir")

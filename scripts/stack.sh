@@ -39,8 +39,14 @@ root=$(cd -- "$here/.." && pwd -P)
 cmd=${1:-start}
 [[ -n ${STACK_DIR:-} ]] || die "STACK_DIR is not set"
 check_safe_path "$STACK_DIR"
-mkdir -p "$STACK_DIR"
-chmod 0700 "$STACK_DIR" # logs and the socket: ours only
+if [[ $cmd == start ]]; then
+	mkdir -p "$STACK_DIR"
+	chmod 0700 "$STACK_DIR" # logs and the socket: ours only
+elif [[ ! -d $STACK_DIR ]]; then
+	echo "not running"
+	[[ $cmd == stop ]] && exit 0
+	exit 3
+fi
 STACK_DIR=$(abs_dir "$STACK_DIR")
 pids_file=$STACK_DIR/pids
 env_file=$STACK_DIR/stack.env
@@ -146,6 +152,9 @@ render_nginx_conf() {
 		-e "s|@ROOT@|$root|g" \
 		-e "s|@USER_DIRECTIVE@|$user_directive|g" \
 		"$root/nginx/dev.conf.in" >"$STACK_DIR/nginx.conf"
+	if grep -n '@[A-Z_]*@' "$STACK_DIR/nginx.conf" >&2; then
+		die "placeholder left in $STACK_DIR/nginx.conf (see above)"
+	fi
 }
 
 fail_with_log() { # fail_with_log FILE MSG
@@ -154,8 +163,36 @@ fail_with_log() { # fail_with_log FILE MSG
 	exit 1
 }
 
-start_workers() {
+# adopt_started: record what start has started but not yet recorded. A
+# signal may end start between a fork and its record line; the EXIT trap
+# calls this first, so nothing started escapes stop.
+nginx_pid=""
+adopt_started() {
 	local pid
+	if [[ -n $nginx_pid ]] && ! is_recorded "$nginx_pid"; then
+		record nginx "$nginx_pid" || true
+	fi
+	[[ -f $STACK_DIR/workers.pid ]] || return 0
+	# (spawn-fcgi leaves no newline after the last PID)
+	while read -r pid || [[ -n $pid ]]; do
+		if [[ -z $pid ]] || is_recorded "$pid"; then
+			continue
+		fi
+		# the file is fresh (removed before spawn-fcgi); still, only a
+		# "quetzal serve" (or its sh wrapper, just before exec) is ours
+		# shellcheck disable=SC2016 # literal text of the wrapper
+		grep -qz -e '^serve$' -e '^exec "$0" serve' "/proc/$pid/cmdline" \
+			2>/dev/null || continue
+		record worker "$pid" || true
+	done <"$STACK_DIR/workers.pid"
+}
+
+is_recorded() {
+	[[ -f $pids_file ]] && awk -v p="$1" '$2 == p { f = 1 } END { exit !f }' "$pids_file"
+}
+
+start_workers() {
+	local pid n=0
 	# Variables meant for a systemd-managed worker must not leak in from
 	# the caller: with LISTEN_FDS a worker ignores fd 0, with
 	# JOURNAL_STREAM it logs to the journal instead of workers.log.
@@ -165,25 +202,24 @@ start_workers() {
 	# fd 0, writes their PIDs to -P one a line, and exits. The children
 	# are in their own session. It points their stdout and stderr at
 	# /dev/null, hence the sh wrapper (exec: same PID) that sends them to
-	# workers.log.
+	# workers.log. SIGINT is ignored so that a Ctrl-C cannot end it between
+	# a fork and writing that PID down.
 	rm -f "$STACK_DIR/workers.pid"
 	# shellcheck disable=SC2016 # $0 and $1 are for that sh
-	if ! spawn-fcgi -s "$sock" -M 0600 -F "$WORKERS" -P "$STACK_DIR/workers.pid" \
-		-- /bin/sh -c 'exec "$0" serve >>"$1" 2>&1' \
-		"$QUETZAL_BIN" "$STACK_DIR/workers.log" \
-		>"$STACK_DIR/spawn-fcgi.log" 2>&1; then
-		# record the ones that did start, so the EXIT trap stops them
-		while read -r pid || [[ -n $pid ]]; do
-			record worker "$pid" || true
-		done <"$STACK_DIR/workers.pid" 2>/dev/null || true
+	if ! (
+		trap '' INT
+		exec spawn-fcgi -s "$sock" -M 0600 -F "$WORKERS" \
+			-P "$STACK_DIR/workers.pid" \
+			-- /bin/sh -c 'exec "$0" serve >>"$1" 2>&1' \
+			"$QUETZAL_BIN" "$STACK_DIR/workers.log"
+	) >"$STACK_DIR/spawn-fcgi.log" 2>&1; then
 		cat "$STACK_DIR/spawn-fcgi.log" >&2
 		fail_with_log "$STACK_DIR/workers.log" "workers did not start"
 	fi
-	# (the pid file's last line has no newline)
-	while read -r pid || [[ -n $pid ]]; do
-		record worker "$pid" ||
-			fail_with_log "$STACK_DIR/workers.log" "worker $pid exited at once"
-	done <"$STACK_DIR/workers.pid"
+	adopt_started
+	n=$(grep -c '^worker ' "$pids_file" || true)
+	((n == WORKERS)) ||
+		fail_with_log "$STACK_DIR/workers.log" "only $n of $WORKERS workers are running"
 }
 
 check_workers() {
@@ -208,7 +244,9 @@ start_nginx() {
 	# setsid: no terminal signals. Without job control this shell's child
 	# is no group leader, so setsid execs nginx in place: $! is nginx.
 	setsid "$NGINX" "${args[@]}" </dev/null >>"$STACK_DIR/nginx-error.log" 2>&1 &
-	record nginx $! || fail_with_log "$STACK_DIR/nginx-error.log" "nginx exited at once"
+	nginx_pid=$!
+	record nginx "$nginx_pid" ||
+		fail_with_log "$STACK_DIR/nginx-error.log" "nginx exited at once"
 }
 
 wait_healthy() {
@@ -236,19 +274,20 @@ on_start_exit() {
 	local rc=$?
 	((start_ok)) && return 0
 	note "start failed: stopping what it started"
+	adopt_started
 	do_stop
 	exit "$rc"
 }
 
 do_start() {
-	local pg_stop=0
+	local pg_stop=0 out
 	: "${QUETZAL_BIN:?QUETZAL_BIN is not set}" "${PG_DIR:?PG_DIR is not set}" \
 		"${PORT:?PORT is not set}"
 	WORKERS=${WORKERS:-4}
-	if [[ ! $PORT =~ ^[0-9]{1,5}$ ]] || ((PORT < 1 || PORT > 65535)); then
+	if [[ ! $PORT =~ ^[1-9][0-9]{0,4}$ ]] || ((PORT < 1 || PORT > 65535)); then
 		die "bad PORT: $PORT"
 	fi
-	if [[ ! $WORKERS =~ ^[0-9]{1,3}$ ]] || ((WORKERS < 1 || WORKERS > 256)); then
+	if [[ ! $WORKERS =~ ^[1-9][0-9]{0,2}$ ]] || ((WORKERS < 1 || WORKERS > 256)); then
 		die "bad WORKERS: $WORKERS"
 	fi
 	# pg.sh and stop need the same absolute path whatever the cwd

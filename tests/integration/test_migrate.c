@@ -110,8 +110,8 @@ Test(migrate, status_lists_pending_and_changes_nothing)
 	fclose(f);
 	cr_assert_not_null(strstr(out, "pending  0001_init"), "%s", out);
 	free(out);
-	char *n = scalar("SELECT count(*) FROM schema_migrations");
-	cr_assert_str_eq(n, "0");
+	char *n = scalar("SELECT to_regclass('schema_migrations') IS NULL");
+	cr_assert_str_eq(n, "t", "status created nothing");
 	free(n);
 }
 

@@ -69,6 +69,17 @@ cleanup() {
 			done
 		fi
 		STACK_DIR=$tmp/run "$root/scripts/stack.sh" stop || rc=1
+		# A sanitized worker that found a bug (or leaked at exit) has
+		# said so in its log: that fails the run even if every test
+		# passed.
+		if [[ -s $tmp/run/workers.log ]] && grep -Eq \
+			'ERROR: (Address|Leak)Sanitizer|runtime error:|^==[0-9]+== [A-Z]' \
+			"$tmp/run/workers.log"; then
+			echo "--- sanitizer reports in workers.log ---" >&2
+			grep -E -A 30 'ERROR: (Address|Leak)Sanitizer|runtime error:|^==[0-9]+== [A-Z]' \
+				"$tmp/run/workers.log" | head -n 80 >&2
+			rc=1
+		fi
 		# stack.sh stops PostgreSQL when it started it; this covers a
 		# start that died before it could record that
 		"$root/scripts/pg.sh" stop "$tmp/pg" >/dev/null 2>&1 || true

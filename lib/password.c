@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * password.c - libxcrypt's bcrypt.  crypt_rn() hashes the password with
+ * the salt and cost read from the stored hash, and returns NULL (not a
+ * "*0" failure token) when that setting is malformed.  Its scratch area,
+ * struct crypt_data, is 32 KB: one static copy serves the single-threaded
+ * worker and is wiped after each use.
+ */
+#include "password.h"
+
+#include <crypt.h>
+#include <openssl/crypto.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+static struct crypt_data	scratch;
+static char			dummy[PASSWORD_HASH_SIZE];
+
+bool
+password_acceptable(const char *pw, size_t len, const char **code)
+{
+	if (memchr(pw, '\0', len) != NULL)
+		*code = "invalid_characters";
+	else if (len < PASSWORD_MIN)
+		*code = "too_short";
+	else if (len > PASSWORD_MAX)
+		*code = "too_long";
+	else
+		return true;
+	return false;
+}
+
+/* A bcrypt hash: "$2b$" (or 2a, 2y), two cost digits, '$', 53 characters. */
+static bool
+is_bcrypt(const char *hash)
+{
+	return strlen(hash) == 60 && hash[0] == '$' && hash[1] == '2' &&
+	    (hash[2] == 'a' || hash[2] == 'b' || hash[2] == 'y') &&
+	    hash[3] == '$' && hash[6] == '$';
+}
+
+int
+password_hash(const char *pw, int cost, char out[PASSWORD_HASH_SIZE])
+{
+	char		 setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	const char	*h;
+	size_t		 len = strlen(pw);
+	int		 ret = -1;
+
+	if (len == 0 || len > PASSWORD_MAX || cost < PASSWORD_COST_MIN ||
+	    cost > PASSWORD_COST_MAX) {
+		log_msg(LOG_ERR, "password_hash: password of %zu bytes or "
+		    "cost %d out of bounds", len, cost);
+		return -1;
+	}
+	/* NULL random bytes: libxcrypt reads them from the kernel. */
+	if (crypt_gensalt_rn("$2b$", (unsigned long)cost, NULL, 0, setting,
+	    sizeof(setting)) == NULL) {
+		log_msg(LOG_ERR, "crypt_gensalt_rn failed: %s",
+		    strerror(errno));
+		return -1;
+	}
+	memset(&scratch, 0, sizeof(scratch));
+	h = crypt_rn(pw, setting, &scratch, sizeof(scratch));
+	if (h == NULL || !is_bcrypt(h))
+		log_msg(LOG_ERR, "crypt_rn failed: %s", strerror(errno));
+	else {
+		snprintf(out, PASSWORD_HASH_SIZE, "%s", h);
+		ret = 0;
+	}
+	explicit_bzero(&scratch, sizeof(scratch));
+	return ret;
+}
+
+bool
+password_verify(const char *pw, const char *hash)
+{
+	const char	*h;
+	bool		 ok = false;
+
+	if (hash == NULL || !is_bcrypt(hash) || strlen(pw) > PASSWORD_MAX)
+		return false;
+	memset(&scratch, 0, sizeof(scratch));
+	h = crypt_rn(pw, hash, &scratch, sizeof(scratch));
+	/* Both are 60 bytes once is_bcrypt() passed; compare all of them. */
+	if (h != NULL && strlen(h) == 60)
+		ok = CRYPTO_memcmp(h, hash, 60) == 0;
+	explicit_bzero(&scratch, sizeof(scratch));
+	return ok;
+}
+
+int
+password_init(int cost)
+{
+	/* Any password will do: nobody can log in with the dummy. */
+	return password_hash("dummy password for unknown users", cost,
+	    dummy);
+}
+
+bool
+password_verify_dummy(const char *pw)
+{
+	if (dummy[0] == '\0' && password_init(12) < 0)
+		return false;
+	(void)password_verify(pw, dummy);
+	return false;
+}
