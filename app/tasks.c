@@ -2,12 +2,14 @@
 /*
  * tasks.c - /api/v1/tasks (SPEC 4.4, 4.6); SQL in sql/queries/tasks.sql.
  *
- * Every handler is one round trip: the query checks that the caller's
- * token is still good (user present, active, same token version), scopes
- * the task to its owner, applies the If-Match condition in its WHERE
- * clause, and returns the ETag and the JSON the client gets.  What is left
- * here is reading the request (bodies through field tables, query
- * parameters, entity-tag lists, the list cursor) and choosing the status.
+ * Every handler is one round trip.  The routes are ROUTE_TOKEN_ONLY: the
+ * authenticate hook verifies the JWT without I/O, and the handler's query
+ * checks that the token is still good (user present, active, same token
+ * version), scopes the task to its owner, applies the If-Match condition
+ * in its WHERE clause, and returns the ETag and the JSON the client gets.
+ * What is left here is reading the request (bodies through field tables,
+ * query parameters, entity-tag lists, the list cursor) and choosing the
+ * status.
  */
 #include "handlers.h"
 
