@@ -175,16 +175,19 @@ cmd_check_config(int argc, char **argv)
 
 /* --- create-admin (users and auth, SPEC 2) --- */
 
-/* One line of stdin without its newline; echo off on a terminal.  0, or -1
- * at end of input or for a line longer than the buffer. */
+/* One line of stdin without its newline into buf; echo off on a
+ * terminal.  0, or -1 at end of input, for a NUL byte in the line (which
+ * would cut the password short) or a line that does not fit. */
 static int
 read_password(char *buf, size_t size)
 {
 	struct termios	 old, quiet;
 	int		 tty = isatty(STDIN_FILENO) &&
 			    tcgetattr(STDIN_FILENO, &old) == 0;
-	size_t		 n;
-	char		*got;
+	char		*line = NULL;
+	size_t		 cap = 0;
+	ssize_t		 n;
+	int		 ret = -1;
 
 	if (tty) {
 		fputs("password: ", stderr);
@@ -192,19 +195,24 @@ read_password(char *buf, size_t size)
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
 	}
-	got = fgets(buf, (int)size, stdin);
+	n = getline(&line, &cap, stdin);
 	if (tty) {
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
 		fputc('\n', stderr);
 	}
-	if (got == NULL)
-		return -1;
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] != '\n' && !feof(stdin))
-		return -1;	/* longer than the buffer */
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	return 0;
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	if (n >= 0 && (size_t)n < size && memchr(line, '\0', (size_t)n) ==
+	    NULL) {
+		memcpy(buf, line, (size_t)n);
+		buf[n] = '\0';
+		ret = 0;
+	}
+	if (line != NULL) {
+		explicit_bzero(line, cap);
+		free(line);
+	}
+	return ret;
 }
 
 static int
@@ -230,8 +238,8 @@ cmd_create_admin(int argc, char **argv)
 		return 2;
 	}
 	if (read_password(pw, sizeof(pw)) < 0) {
-		fprintf(stderr, "quetzal: create-admin: no password on stdin, "
-		    "or one longer than 72 bytes\n");
+		fprintf(stderr, "quetzal: create-admin: read no usable password "
+		    "line on stdin\n");
 		return 1;
 	}
 	app_auth.bcrypt_cost = app_config.bcrypt_cost;

@@ -118,9 +118,11 @@ derive_username(struct arena *a, const char *email, int attempt)
 			break;
 		base[n++] = username_char(c) ? (char)c : '_';
 	}
+	if (n < USERNAME_MIN) {
+		memcpy(base + n, "_user", 5);
+		n += 5;
+	}
 	base[n] = '\0';
-	if (n < USERNAME_MIN)
-		return arena_printf(a, "%s_user", base);
 	if (attempt == 0)
 		return arena_strdup(a, base);
 	http_new_request_id(rnd);	/* 32 random hex digits */

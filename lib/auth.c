@@ -164,7 +164,8 @@ auth_verify(const struct auth_key *key, const char *token, time_t now,
 		*why = "sub, role or jti missing or malformed";
 		goto cleanup;
 	}
-	if (int_claim(jwt, "ver", &ver) < 0 || ver < 1) {
+	/* users.token_version is an integer column. */
+	if (int_claim(jwt, "ver", &ver) < 0 || ver < 1 || ver > INT32_MAX) {
 		*why = "no numeric ver";
 		goto cleanup;
 	}

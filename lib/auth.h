@@ -36,7 +36,7 @@ struct auth_claims {
 	const char	*sub;	/* the user id: a positive decimal integer */
 	const char	*role;	/* non-empty; its meaning is the app's */
 	const char	*jti;
-	long		 ver;	/* the user's token version, >= 1 */
+	long		 ver;	/* the user's token version, 1..INT32_MAX */
 	long		 iat;
 	long		 exp;
 	long		 nbf;	/* 0 when absent */
@@ -56,7 +56,8 @@ int		 auth_issue(const struct auth_key *key, const char *sub,
  * base64url in three parts, an HS256 signature by `key` (any other alg,
  * "none" included, is refused), a numeric exp after now, a numeric iat not
  * in the future with exp - iat within key->max_ttl, no nbf in the future,
- * a numeric string sub, a string role and jti, and an integer ver >= 1.
+ * a numeric string sub, a string role and jti, and an integer ver from 1
+ * to INT32_MAX.
  * Returns 0 with *out filled, or -1 with a short reason in *why (static
  * text, for the log: never for the client).
  */

@@ -249,10 +249,14 @@ run(struct req *r, int q, const char *const *args, int nargs)
 		state = NULL;
 	}
 	status = db_status_for(state);
+	/* The primary message only: DETAIL quotes the row's values (an
+	 * email in "Key (email)=(...) already exists"), SPEC 6. */
 	log_msg(status >= 500 ? LOG_ERR : LOG_INFO,
 	    "query %s failed: request_id=%s sqlstate=%s %s",
 	    db.queries[q].name, r->request_id, state ? state : "-",
-	    oneline(buf, sizeof(buf), PQresultErrorMessage(res)));
+	    oneline(buf, sizeof(buf), state != NULL ?
+	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
+	    PQresultErrorMessage(res)));
 	if (r->err_status == 0) {
 		http_error(r, status, "%s", detail_for(status));
 		/* Let the handler know which constraint, for 409 details. */

@@ -183,7 +183,17 @@ Test(users, a_missing_username_is_derived_from_the_email_and_kept_unique)
 	    "\"password\":\"password1\"}", first);
 	r = register_json(body);
 	cr_assert_eq(r.status, 201, "%s", r.body);
-	cr_assert_geq(strlen(resp_str(&r, "username")), 3);
+	cr_assert_eq(strncmp(resp_str(&r, "username"), "j_user", 6), 0, "%s",
+	    resp_str(&r, "username"));
+	resp_free(&r);
+	/* Padded and taken: the padded name gets the random suffix. */
+	snprintf(body, sizeof(body), "{\"email\":\"j@%s.example.org\","
+	    "\"password\":\"password1\"}", first);
+	r = register_json(body);
+	cr_assert_eq(r.status, 201, "%s", r.body);
+	cr_assert_eq(strncmp(resp_str(&r, "username"), "j_user_", 7), 0, "%s",
+	    resp_str(&r, "username"));
+	cr_assert_eq(strlen(resp_str(&r, "username")), 13);
 	resp_free(&r);
 }
 

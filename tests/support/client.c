@@ -5,7 +5,6 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <json.h>
-#include <libpq-fe.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,37 +186,13 @@ resp_free(struct resp *r)
 	memset(r, 0, sizeof(*r));
 }
 
-char *
-db_value_of(const char *sql, int nparams, const char *const *params)
-{
-	PGconn		*c;
-	PGresult	*res;
-	char		*v = NULL;
-
-	test_need_stack();
-	c = PQconnectdb(getenv("QUETZAL_TEST_DSN"));
-	if (PQstatus(c) != CONNECTION_OK)
-		cr_assert_fail("cannot connect to the test database: %s",
-		    PQerrorMessage(c));
-	res = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
-	    PQresultStatus(res) != PGRES_COMMAND_OK)
-		cr_assert_fail("%s: %s", sql, PQresultErrorMessage(res));
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0 &&
-	    !PQgetisnull(res, 0, 0))
-		v = strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	PQfinish(c);
-	return v;
-}
-
 const char *
 test_unique(void)
 {
 	static char	buf[64];
 	static int	n;
 
-	snprintf(buf, sizeof(buf), "%d%d%ld", (int)getpid(), ++n,
+	snprintf(buf, sizeof(buf), "%d_%d_%ld", (int)getpid(), ++n,
 	    (long)time(NULL) % 100000);
 	return buf;
 }

@@ -47,11 +47,6 @@ const char	*resp_str(const struct resp *r, const char *path);
 
 void		 resp_free(struct resp *r);
 
-/* Runs SQL on the test database with text parameters and returns the
- * first column of the first row, malloc'd, or NULL for no row or NULL. */
-char		*db_value_of(const char *sql, int nparams,
-		    const char *const *params);
-
 /* A user made for one test (tests/support/users.c, from the users issue):
  * registered through POST /api/v1/users and logged in through
  * POST /api/v1/auth/token.  Fails the test on any error. */

@@ -23,7 +23,7 @@ struct resp	 http_form(const char *path, const char *body);
 struct resp	 http_auth(const char *method, const char *path,
 		    const char *authorization, const char *body);
 
-/* Like db_value_of (client.h), but on the application's database
+/* Runs SQL with text parameters on the application's database
  * (QUETZAL_DATABASE_URL, where the users are), not the admin database of
  * QUETZAL_TEST_DSN.  malloc'd first column of the first row, or NULL. */
 char		*app_db_value(const char *sql, int nparams,

@@ -293,6 +293,7 @@ Test(auth, sub_role_jti_and_ver_are_required_and_typed)
 		"{\"sub\":\"42\",\"iat\":%ld,\"exp\":%ld,\"jti\":\"j\",\"role\":\"user\"}",
 		"{\"sub\":\"42\",\"iat\":%ld,\"exp\":%ld,\"jti\":\"j\",\"role\":\"user\",\"ver\":0}",
 		"{\"sub\":\"42\",\"iat\":%ld,\"exp\":%ld,\"jti\":\"j\",\"role\":\"user\",\"ver\":\"1\"}",
+		"{\"sub\":\"42\",\"iat\":%ld,\"exp\":%ld,\"jti\":\"j\",\"role\":\"user\",\"ver\":2147483648}",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
