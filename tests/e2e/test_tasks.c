@@ -11,7 +11,6 @@
 
 #include <curl/curl.h>
 #include <json.h>
-#include <libpq-fe.h>
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -20,37 +19,23 @@
 #include <string.h>
 
 #include "client.h"
+#include "users.h"
 
 TestSuite(tasks, .init = test_need_stack, .timeout = 120);
 
-/* The first column of the first row of `sql` on the workers' database
- * (QUETZAL_DATABASE_URL), malloc'd, or NULL; params end with NULL. */
+/* app_db_value() with the parameters as arguments, ending with NULL. */
 static char *
 sql1(const char *sql, ...)
 {
 	const char	*p[16];
 	int		 n = 0;
 	va_list		 ap;
-	PGconn		*c;
-	PGresult	*res;
-	char		*v = NULL;
 
 	va_start(ap, sql);
 	while (n < 16 && (p[n] = va_arg(ap, const char *)) != NULL)
 		n++;
 	va_end(ap);
-	c = PQconnectdb(getenv("QUETZAL_DATABASE_URL"));
-	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
-	res = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
-	cr_assert(PQresultStatus(res) == PGRES_TUPLES_OK ||
-	    PQresultStatus(res) == PGRES_COMMAND_OK, "%s: %s", sql,
-	    PQresultErrorMessage(res));
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0 &&
-	    !PQgetisnull(res, 0, 0))
-		v = strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	PQfinish(c);
-	return v;
+	return app_db_value(sql, n, p);
 }
 
 /* A request with a bearer token and up to two more headers (may be NULL). */
