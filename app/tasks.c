@@ -31,7 +31,7 @@
 #define TASK_DESCRIPTION_MAX	10000
 #define LIST_LIMIT_DEFAULT	"20"
 #define LIST_LIMIT_MAX		100
-#define LIST_Q_MAX		TASK_TITLE_MAX	/* a longer text matches nothing */
+#define LIST_Q_MAX		TASK_TITLE_MAX	/* longer: matches nothing */
 #define CURSOR_MAX		64	/* base64url characters */
 #define IF_MATCH_MAX		16	/* entity tags looked at */
 
@@ -161,12 +161,16 @@ if_match_versions(struct req *r, const char *id)
 	at = out = arena_alloc(r->arena, IF_MATCH_MAX * 11 + 3);
 	*at++ = '{';
 	while (n < IF_MATCH_MAX && next_etag(&h, &tag, &len, &weak) == 1) {
-		const char	*v = tag + 1 + idlen + 1;
-		size_t		 vlen = len - idlen - 3;
+		const char	*v;
+		size_t		 vlen;
 
-		/* "<id>.<version>": version 1..2147483647 */
-		if (weak || len < idlen + 4 || memcmp(tag + 1, id, idlen) != 0 ||
-		    tag[1 + idlen] != '.' || vlen > 10 || v[0] == '0' ||
+		/* "<id>.<version>", version 1..2147483647 */
+		if (weak || len < idlen + 4 ||
+		    memcmp(tag + 1, id, idlen) != 0 || tag[1 + idlen] != '.')
+			continue;
+		v = tag + 1 + idlen + 1;
+		vlen = len - idlen - 3;
+		if (vlen > 10 || v[0] == '0' ||
 		    strspn(v, "0123456789") < vlen ||
 		    strtoll(v, NULL, 10) > INT32_MAX)
 			continue;

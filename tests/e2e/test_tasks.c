@@ -359,7 +359,8 @@ Test(tasks, get_answers_the_task_with_its_etag)
 	char			*id, *etag, *ct;
 
 	test_user_new(&u);
-	id = task_new(&u, "{\"title\":\"read me\",\"due_date\":\"2027-01-02\"}");
+	id = task_new(&u, "{\"title\":\"read me\","
+	    "\"due_date\":\"2027-01-02\"}");
 	r = call("GET", task_path(id), &u, NULL, NULL, NULL);
 	cr_assert_eq(r.status, 200, "%s", r.body);
 	etag = resp_header(&r, "ETag");
@@ -629,8 +630,10 @@ Test(tasks, patch_changes_only_the_fields_it_names)
 
 	/* refused changes write nothing */
 	const char *bad[][2] = {
-		{ "{\"title\":null}", "title" }, { "{\"title\":\"\"}", "title" },
-		{ "{\"done\":null}", "done" }, { "{\"done\":\"true\"}", "done" },
+		{ "{\"title\":null}", "title" },
+		{ "{\"title\":\"\"}", "title" },
+		{ "{\"done\":null}", "done" },
+		{ "{\"done\":\"true\"}", "done" },
 		{ "{\"due_date\":\"tomorrow\"}", "due_date" },
 		{ "{\"colour\":\"red\"}", "colour" },
 	};
@@ -964,11 +967,12 @@ Test(tasks, bad_list_parameters_are_422_naming_the_parameter)
 		{ "limit=-1", "limit" }, { "limit=abc", "limit" },
 		{ "limit=", "limit" }, { "limit=1e2", "limit" },
 		{ "limit=99999999999999999999", "limit" },
-		{ "done=yes", "done" }, { "done=1", "done" }, { "done=", "done" },
+		{ "done=yes", "done" }, { "done=1", "done" },
+		{ "done=", "done" },
 		{ "due_before=2026-13-01", "due_before" },
 		{ "due_before=yesterday", "due_before" },
 		{ "cursor=", "cursor" }, { "cursor=%21%21%21", "cursor" },
-		{ "cursor=bm90IGEgY3Vyc29y", "cursor" },	/* "not a cursor" */
+		{ "cursor=bm90IGEgY3Vyc29y", "cursor" }, /* "not a cursor" */
 		{ "cursor=MTIzLjA", "cursor" },			/* "123.0" */
 		{ "cursor=LjE", "cursor" },			/* ".1" */
 		{ "cursor=MDAxLjE", "cursor" },			/* "001.1" */
@@ -1178,7 +1182,8 @@ Test(tasks, every_201_of_20_concurrent_writers_is_listed_exactly_once)
 			    items, i), "id", &id);
 			cr_assert(json_object_object_get_ex(seen,
 			    json_object_get_string(id), &count),
-			    "listed %s was not created", json_object_get_string(id));
+			    "listed %s was not created",
+			    json_object_get_string(id));
 			cr_assert_eq(json_object_get_int(count), 0,
 			    "%s listed twice", json_object_get_string(id));
 			json_object_set_int(count, 1);
