@@ -207,17 +207,17 @@ b64url_value(int c)
 }
 
 /* An integer as task_cursor() writes one: optional minus, no leading
- * zero, at most 18 digits (years 1..9999 need 17). */
+ * zero, no "-0", at most 18 digits (years 1..9999 need 17). */
 static bool
 is_microseconds(const char *s)
 {
-	size_t n;
+	bool	neg = *s == '-';
+	size_t	n;
 
-	if (*s == '-')
-		s++;
+	s += neg;
 	n = strlen(s);
 	return n > 0 && n <= 18 && strspn(s, "0123456789") == n &&
-	    (s[0] != '0' || n == 1);
+	    (s[0] != '0' || (n == 1 && !neg));
 }
 
 static int
