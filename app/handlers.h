@@ -68,4 +68,13 @@ int	users_create_admin(struct req *r, const char *email,
 
 /* --- end users and auth --- */
 
+/* tasks: app/tasks.c, /api/v1/tasks (SPEC 4.4). */
+int	tasks_list(struct req *r);
+int	tasks_create(struct req *r);
+int	tasks_get(struct req *r);
+int	tasks_replace(struct req *r);
+int	tasks_update(struct req *r);
+int	tasks_delete(struct req *r);
+/* end tasks */
+
 #endif /* APP_HANDLERS_H */

@@ -46,6 +46,22 @@ const struct route app_routes[] = {
 	{ "DELETE", "/api/v1/users/{id}", users_delete, ROUTE_ADMIN, PROBLEM,
 	    0, "Delete a user (admin)" },
 	/* end users and auth */
+
+	/* tasks (SPEC 4.4) */
+	{ "GET", "/api/v1/tasks", tasks_list, ROUTE_USER, PROBLEM,
+	    ROUTE_TOKEN_ONLY,
+	    "List your tasks, newest first, a page at a time" },
+	{ "POST", "/api/v1/tasks", tasks_create, ROUTE_USER, PROBLEM,
+	    ROUTE_TOKEN_ONLY, "Create a task" },
+	{ "GET", "/api/v1/tasks/{id}", tasks_get, ROUTE_USER, PROBLEM,
+	    ROUTE_TOKEN_ONLY, "One of your tasks, with its ETag" },
+	{ "PUT", "/api/v1/tasks/{id}", tasks_replace, ROUTE_USER, PROBLEM,
+	    ROUTE_TOKEN_ONLY, "Replace a task" },
+	{ "PATCH", "/api/v1/tasks/{id}", tasks_update, ROUTE_USER, PROBLEM,
+	    ROUTE_TOKEN_ONLY, "Change some fields of a task" },
+	{ "DELETE", "/api/v1/tasks/{id}", tasks_delete, ROUTE_USER, PROBLEM,
+	    ROUTE_TOKEN_ONLY, "Delete a task" },
+	/* end tasks */
 };
 
 const size_t app_nroutes = sizeof(app_routes) / sizeof(app_routes[0]);

@@ -54,6 +54,9 @@ mode == "migrations" && FNR == 1 {
 }
 mode == "migrations" { mtext[n] = mtext[n] "\t" cstr($0) "\n"; next }
 
+# A new file: what precedes its first name line belongs to no query.
+mode != "migrations" && FNR == 1 { flush() }
+
 /^-- name: / {
 	flush()
 	cur = $3
