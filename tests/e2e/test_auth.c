@@ -19,23 +19,12 @@
 
 TestSuite(auth, .init = test_need_stack);
 
-/* The test's copy of a header, freed by the caller. */
-static void
-assert_header(const struct resp *r, const char *name, const char *want)
-{
-	char *v = resp_header(r, name);
-
-	cr_assert_not_null(v, "no %s header", name);
-	cr_assert_str_eq(v, want, "%s: %s", name, v);
-	free(v);
-}
-
 static void
 assert_oauth_error(const struct resp *r, const char *error,
     const char *description)
 {
 	cr_assert_eq(r->status, 400, "%ld %s", r->status, r->body);
-	assert_header(r, "Content-Type", "application/json");
+	resp_assert_header(r, "Content-Type", "application/json");
 	cr_assert_str_eq(resp_str(r, "error"), error, "%s", r->body);
 	if (description != NULL)
 		cr_assert_str_eq(resp_str(r, "error_description"),
@@ -48,8 +37,8 @@ assert_401(const struct resp *r)
 	char *rid = resp_header(r, "X-Request-ID");
 
 	cr_assert_eq(r->status, 401, "%ld %s", r->status, r->body);
-	assert_header(r, "WWW-Authenticate", "Bearer");
-	assert_header(r, "Content-Type", "application/problem+json");
+	resp_assert_header(r, "WWW-Authenticate", "Bearer");
+	resp_assert_header(r, "Content-Type", "application/problem+json");
 	cr_assert_str_eq(resp_str(r, "title"), "Unauthorized");
 	cr_assert_str_eq(resp_str(r, "status"), "401");
 	cr_assert_str_eq(resp_str(r, "request_id"), rid);
@@ -89,9 +78,9 @@ Test(auth, a_form_login_returns_a_bearer_pair)
 	    u.password);
 	r = http_form("/api/v1/auth/token", body);
 	cr_assert_eq(r.status, 200, "%s", r.body);
-	assert_header(&r, "Content-Type", "application/json");
-	assert_header(&r, "Cache-Control", "no-store");
-	assert_header(&r, "Pragma", "no-cache");
+	resp_assert_header(&r, "Content-Type", "application/json");
+	resp_assert_header(&r, "Cache-Control", "no-store");
+	resp_assert_header(&r, "Pragma", "no-cache");
 	cr_assert_str_eq(resp_str(&r, "token_type"), "bearer");
 	cr_assert_str_eq(resp_str(&r, "expires_in"), "1800");
 	access = resp_str(&r, "access_token");
@@ -427,7 +416,7 @@ Test(auth, a_refresh_token_buys_a_new_pair_once)
 	test_user_new(&u);
 	r = refresh_with(u.refresh);
 	cr_assert_eq(r.status, 200, "%s", r.body);
-	assert_header(&r, "Cache-Control", "no-store");
+	resp_assert_header(&r, "Cache-Control", "no-store");
 	cr_assert_str_eq(resp_str(&r, "token_type"), "bearer");
 	snprintf(next, sizeof(next), "%s", resp_str(&r, "refresh_token"));
 	cr_assert_str_neq(next, u.refresh);

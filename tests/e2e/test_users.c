@@ -17,16 +17,6 @@
 
 TestSuite(users, .init = test_need_stack);
 
-static void
-assert_header(const struct resp *r, const char *name, const char *want)
-{
-	char *v = resp_header(r, name);
-
-	cr_assert_not_null(v, "no %s header", name);
-	cr_assert_str_eq(v, want, "%s: %s", name, v);
-	free(v);
-}
-
 /* An RFC 9457 answer with `status`. */
 static void
 assert_problem(const struct resp *r, long status)
@@ -35,13 +25,13 @@ assert_problem(const struct resp *r, long status)
 
 	cr_assert_eq(r->status, status, "want %ld, got %ld: %s", status,
 	    r->status, r->body);
-	assert_header(r, "Content-Type", "application/problem+json");
+	resp_assert_header(r, "Content-Type", "application/problem+json");
 	cr_assert_str_eq(resp_str(r, "type"), "about:blank");
 	cr_assert_eq(atol(resp_str(r, "status")), status);
 	cr_assert_str_eq(resp_str(r, "request_id"), rid);
 	free(rid);
 	if (status == 401)
-		assert_header(r, "WWW-Authenticate", "Bearer");
+		resp_assert_header(r, "WWW-Authenticate", "Bearer");
 	else
 		cr_assert_null(resp_header(r, "WWW-Authenticate"));
 }
@@ -125,9 +115,9 @@ Test(users, registering_answers_201_with_location_and_the_user)
 	    "\"username\":\"reg_%s\"}", email, sfx);
 	r = register_json(body);
 	cr_assert_eq(r.status, 201, "%s", r.body);
-	assert_header(&r, "Content-Type", "application/json");
+	resp_assert_header(&r, "Content-Type", "application/json");
 	snprintf(loc, sizeof(loc), "/api/v1/users/%s", resp_str(&r, "id"));
-	assert_header(&r, "Location", loc);
+	resp_assert_header(&r, "Location", loc);
 	cr_assert_str_eq(resp_str(&r, "email"), email);
 	cr_assert_str_eq(resp_str(&r, "full_name"), "Ada L\xc3\xb3vel\xc3\xa1");
 	cr_assert_eq(strncmp(resp_str(&r, "username"), "reg_", 4), 0);
@@ -339,7 +329,7 @@ Test(users, me_is_the_caller)
 	test_user_new(&u);
 	r = http_get("/api/v1/users/me", u.token);
 	cr_assert_eq(r.status, 200, "%s", r.body);
-	assert_header(&r, "Content-Type", "application/json");
+	resp_assert_header(&r, "Content-Type", "application/json");
 	cr_assert_str_eq(resp_str(&r, "id"), u.id);
 	cr_assert_str_eq(resp_str(&r, "email"), u.email);
 	cr_assert_str_eq(resp_str(&r, "username"), u.username);
@@ -352,7 +342,7 @@ Test(users, me_is_the_caller)
 	/* PUT is not a method of /users/me. */
 	r = http_json("PUT", "/api/v1/users/me", u.token, "{}");
 	assert_problem(&r, 405);
-	assert_header(&r, "Allow", "GET, HEAD, PATCH, DELETE");
+	resp_assert_header(&r, "Allow", "GET, HEAD, PATCH, DELETE");
 	resp_free(&r);
 }
 
@@ -614,7 +604,7 @@ Test(users, the_admin_list_pages_with_a_cursor_and_filters_by_prefix)
 		    sfx, cursor[0] ? "&cursor=" : "", cursor);
 		r = http_get(path, admin.token);
 		cr_assert_eq(r.status, 200, "%s", r.body);
-		assert_header(&r, "Content-Type", "application/json");
+		resp_assert_header(&r, "Content-Type", "application/json");
 		cr_assert_not_null(resp_str(&r, "items.0.email"));
 		cr_assert_null(resp_str(&r, "items.1"));
 		snprintf(seen[page], sizeof(seen[page]), "%s",

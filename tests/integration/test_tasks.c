@@ -46,17 +46,6 @@ teardown(void)
 
 TestSuite(tasks_handlers, .init = setup, .fini = teardown);
 
-static const struct route *
-route_of(const char *method, const char *pattern)
-{
-	for (size_t i = 0; i < app_nroutes; i++)
-		if (strcmp(app_routes[i].method, method) == 0 &&
-		    strcmp(app_routes[i].pattern, pattern) == 0)
-			return &app_routes[i];
-	cr_assert_fail("no route %s %s", method, pattern);
-	return NULL;
-}
-
 /*
  * A request as the worker would hand it to the handler after a
  * ROUTE_TOKEN_ONLY authentication of user `uid` with token version `ver`.
@@ -74,7 +63,7 @@ fake(struct req *r, const char *method, const char *id, const char *query,
 	r->arena = a;
 	r->request_id = "integration";
 	r->method = method;
-	r->route = route_of(method, id ? "/api/v1/tasks/{id}" :
+	r->route = test_route(method, id ? "/api/v1/tasks/{id}" :
 	    "/api/v1/tasks");
 	cr_assert(r->route->flags & ROUTE_TOKEN_ONLY, "%s %s", method,
 	    r->route->pattern);

@@ -62,17 +62,6 @@ teardown(void)
 
 TestSuite(users_handlers, .init = setup, .fini = teardown);
 
-static const struct route *
-route_of(const char *method, const char *pattern)
-{
-	for (size_t i = 0; i < app_nroutes; i++)
-		if (strcmp(app_routes[i].method, method) == 0 &&
-		    strcmp(app_routes[i].pattern, pattern) == 0)
-			return &app_routes[i];
-	cr_assert_fail("no route %s %s", method, pattern);
-	return NULL;
-}
-
 /* A request for route (method, pattern) with an optional JSON body and
  * bearer token, as the worker would hand it to the handler. */
 static void
@@ -88,7 +77,7 @@ fake(struct req *r, const char *method, const char *pattern,
 	r->method = method;
 	r->path = pattern;
 	r->query = "";
-	r->route = route_of(method, pattern);
+	r->route = test_route(method, pattern);
 	r->envelope = r->route->envelope;
 	r->body = body ? body : "";
 	r->body_len = body ? strlen(body) : 0;
@@ -203,7 +192,7 @@ Test(users_handlers, route_token_only_leaves_the_user_check_to_the_handler)
 	    test_user_suffix());
 	snprintf(id, sizeof(id), "%s", register_user(email, NULL));
 	snprintf(token, sizeof(token), "%s", token_for(id, "user"));
-	cr_assert(route_of("GET", "/api/v1/users/me")->flags &
+	cr_assert(test_route("GET", "/api/v1/users/me")->flags &
 	    ROUTE_TOKEN_ONLY);
 
 	fake(&r, "GET", "/api/v1/users/me", NULL, token);

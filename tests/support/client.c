@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "handlers.h"
+
 void
 test_need_stack(void)
 {
@@ -195,4 +197,25 @@ test_unique(void)
 	snprintf(buf, sizeof(buf), "%d_%d_%ld", (int)getpid(), ++n,
 	    (long)time(NULL) % 100000);
 	return buf;
+}
+
+void
+resp_assert_header(const struct resp *r, const char *name, const char *want)
+{
+	char *v = resp_header(r, name);
+
+	cr_assert_not_null(v, "no %s header", name);
+	cr_assert_str_eq(v, want, "%s: %s", name, v);
+	free(v);
+}
+
+const struct route *
+test_route(const char *method, const char *pattern)
+{
+	for (size_t i = 0; i < app_nroutes; i++)
+		if (strcmp(app_routes[i].method, method) == 0 &&
+		    strcmp(app_routes[i].pattern, pattern) == 0)
+			return &app_routes[i];
+	cr_assert_fail("no route %s %s", method, pattern);
+	return NULL;
 }

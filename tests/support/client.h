@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 struct json_object;
+struct route;
 
 struct resp {
 	long		 status;
@@ -46,6 +47,14 @@ char		*resp_header(const struct resp *r, const char *name);
 const char	*resp_str(const struct resp *r, const char *path);
 
 void		 resp_free(struct resp *r);
+
+/* Fails the test unless header `name` of r is exactly `want`. */
+void		 resp_assert_header(const struct resp *r, const char *name,
+		    const char *want);
+
+/* The entry of app/routes.c for (method, pattern); fails the test when
+ * there is none.  For integration tests that call handlers directly. */
+const struct route *test_route(const char *method, const char *pattern);
 
 /* A user made for one test (tests/support/users.c, from the users issue):
  * registered through POST /api/v1/users and logged in through
