@@ -158,12 +158,11 @@ conn_alive(void)
 	pfd.fd = PQsocket(db.conn);
 	pfd.events = POLLIN;
 	pfd.revents = 0;
-	if (poll(&pfd, 1, 0) == 0)
-		return true;
-	if (PQconsumeInput(db.conn) == 0 ||
-	    PQstatus(db.conn) != CONNECTION_OK)
-		return false;
-	return true;
+	/* We LISTEN to nothing: anything readable on an idle connection
+	 * is the FATAL and close of a terminated backend.  libpq may read
+	 * that message and still call itself CONNECTION_OK until the next
+	 * query fails, so do not ask it: reconnect. */
+	return poll(&pfd, 1, 0) == 0;
 }
 
 int
