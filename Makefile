@@ -4,6 +4,9 @@
 #   make SANITIZE=1      build/asan/quetzal (ASan + UBSan, ARENA_DEBUG)
 #   make deps            install the Debian packages (sudo when not root)
 #   make run             the local stack on http://127.0.0.1:8080
+#   make bench           wrk through nginx on the main endpoints (a running
+#                        make run, or a throwaway stack): req/s, p50, p99,
+#                        CPU per group
 #   make test            every suite: unit, integration and end-to-end
 #                        (against the sanitized build, valgrind, then the
 #                        plain build), and system
@@ -60,7 +63,7 @@ TEST_BINS	:= $(patsubst %,$(BUILD)/tests/%,$(SUITES))
 DEPS		:= $(OBJ:.o=.d) $(MAIN_OBJ:.o=.d) \
 		   $(patsubst %.c,$(BUILD)/obj/%.d,$(wildcard tests/*/*.c))
 
-.PHONY: all deps run test test-unit test-stack test-system test-valgrind \
+.PHONY: all deps run bench test test-unit test-stack test-system test-valgrind \
 	install clean \
 	tests swagger
 .DELETE_ON_ERROR:
@@ -118,6 +121,9 @@ deps:
 run: deps
 	@$(MAKE) --no-print-directory all
 	@QUETZAL_BIN=$(CURDIR)/build/quetzal scripts/run.sh
+
+bench: $(BIN)
+	@QUETZAL_BIN=$(CURDIR)/$(BIN) scripts/bench.sh
 
 # Unit tests need no I/O: they run in the plain and the sanitized build.
 test-unit: tests
