@@ -22,9 +22,12 @@
 #include "password.h"
 #include "queries.h"
 #include "route.h"
+#include "worker.h"
 
 struct app_auth		 app_auth = { 1800, 1209600, 12 };
 static struct auth_key	 key;
+/* The process's cache, for requests outside an accept loop (tests); each
+ * loop has its own in loop->app_slot, so no two threads share one. */
 static struct auth_cache *cache;
 
 /* The longest email is 254 bytes; nothing longer can name a user. */
@@ -52,6 +55,20 @@ app_auth_init(const struct config *c)
 }
 
 int
+app_auth_loop_init(struct worker_loop *loop)
+{
+	loop->app_slot = auth_cache_new(&key);
+	return 0;
+}
+
+void
+app_auth_loop_fini(struct worker_loop *loop)
+{
+	auth_cache_free(loop->app_slot);
+	loop->app_slot = NULL;
+}
+
+int
 app_authenticate(struct req *r, int level)
 {
 	const char		*hdr = http_param(r, "HTTP_AUTHORIZATION");
@@ -68,7 +85,8 @@ app_authenticate(struct req *r, int level)
 	}
 	if (cache == NULL)
 		die("app_authenticate before app_auth_init");
-	if (auth_verify_cached(cache, token, time(NULL), r->arena, &c,
+	if (auth_verify_cached(r->loop != NULL && r->loop->app_slot != NULL ?
+	    r->loop->app_slot : cache, token, time(NULL), r->arena, &c,
 	    &why) < 0) {
 		log_msg(LOG_INFO, "token refused: request_id=%s reason=\"%s\"",
 		    r->request_id, why);

@@ -83,9 +83,12 @@ cmd_serve(int argc, char **argv)
 	app.routes = app_routes;
 	app.nroutes = app_nroutes;
 	app.max_body = app_config.max_body;
+	app.loops = app_config.threads;
 	if (app_auth_init(&app_config) < 0)
 		return 1;
 	app.authenticate = app_authenticate;
+	app.loop_init = app_auth_loop_init;
+	app.loop_fini = app_auth_loop_fini;
 	return worker_serve(&app, listen);
 }
 
@@ -129,10 +132,11 @@ cmd_check_config(int argc, char **argv)
 		    app_config.jwt_key_len, app_config.jwt_key_source);
 	printf("token ttl      %lds\nrefresh ttl    %lds\nbcrypt cost    "
 	    "%d\nmax body       %ld bytes\nstmt timeout   %ldms\n"
-	    "cors origins   %s\n", app_config.token_ttl,
+	    "cors origins   %s\nthreads        %d per worker\n", app_config.token_ttl,
 	    app_config.refresh_ttl, app_config.bcrypt_cost,
 	    app_config.max_body, app_config.statement_timeout_ms,
-	    app_config.cors_origins[0] ? app_config.cors_origins : "(none)");
+	    app_config.cors_origins[0] ? app_config.cors_origins : "(none)",
+	    app_config.threads);
 	{
 		char	*text = NULL;
 		size_t	 len = 0;

@@ -2,8 +2,9 @@
 # bench.sh: what `make bench` runs. Measures the main endpoints through
 # nginx with wrk and prints, per endpoint, requests/s, p50, p99, non-2xx
 # answers and the CPU split between the groups of the stack (quetzal
-# workers, PostgreSQL, nginx, wrk), in percent of one core, plus the
-# workers' memory (PSS): what a user runs to size a host.
+# workers, PostgreSQL, nginx, wrk), in percent of one core and in CPU
+# microseconds per request (the figure that survives a busy machine), plus
+# the workers' memory (PSS): what a user runs to size a host.
 #
 # usage: scripts/bench.sh            (or: make bench)
 #
@@ -186,10 +187,12 @@ measure() {
 		/^BENCH / { n = $2; rps = $3; p50 = $4; p99 = $5; bad = $6 }
 		END {
 			t = ns / 1e9
-			printf "| %s | %s | %.2f | %.2f | %d | %.0f/%.0f/%.0f/%.0f | %.0f | %.1f |\n",
+			if (n < 1) n = 1
+			printf "| %s | %s | %.2f | %.2f | %d | %.0f/%.0f/%.0f/%.0f | %.0f/%.0f/%.0f = %.0f | %.1f |\n",
 				name, rps, p50, p99, bad,
 				100 * app / hz / t, 100 * pg / hz / t, 100 * ngx / hz / t, 100 * wrk / t,
-				(n > 0 ? 1e6 * app / hz / n : 0), pss / 1024
+				1e6 * app / hz / n, 1e6 * pg / hz / n, 1e6 * ngx / hz / n,
+				1e6 * (app + pg + ngx) / hz / n, pss / 1024
 		}' "$tmp/$name.out" "$tmp/$name.times"
 }
 
@@ -199,8 +202,8 @@ echo "quetzal $("${QUETZAL_BIN:-$root/build/quetzal}" --version 2>/dev/null | cu
 	"wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores, $TASKS tasks," \
 	"load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| endpoint | req/s | p50 ms | p99 ms | non-2xx | CPU % app/pg/nginx/wrk | app µs/req | workers' PSS MiB |"
-echo "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |"
+echo "| endpoint | req/s | p50 ms | p99 ms | non-2xx | CPU % app/pg/nginx/wrk | CPU µs/req app/pg/nginx = stack | workers' PSS MiB |"
+echo "| --- | ---: | ---: | ---: | ---: | --- | --- | ---: |"
 first=$(echo "$ids" | cut -d, -f1)
 for e in $ENDPOINTS; do
 	case $e in

@@ -139,8 +139,21 @@ do_status() {
 	return "$rc"
 }
 
+# keepalive_k LOOPS W: the largest K with W x K < LOOPS (SPEC 7: every
+# idle kept connection pins an accept loop, so at least one loop stays free
+# for new connections), 0 when even K = 1 would break that.
+keepalive_k() {
+	echo $((($1 - 1) / $2))
+}
+
 render_nginx_conf() {
-	local user_directive=""
+	local user_directive="" w k keepalive="" keep_conn=""
+	w=$(nproc)
+	k=$(keepalive_k $((WORKERS * ${QUETZAL_THREADS:-1})) "$w")
+	if ((k > 0)); then
+		keepalive="keepalive $k;"
+		keep_conn="fastcgi_keep_conn on;"
+	fi
 	# As root, nginx would run its workers as "nobody", who can neither
 	# reach our socket nor write our temp dirs: keep them as root, like
 	# the quetzal workers (a dev/test stack on loopback only).
@@ -151,6 +164,9 @@ render_nginx_conf() {
 		-e "s|@SOCK@|$sock|g" \
 		-e "s|@ROOT@|$root|g" \
 		-e "s|@USER_DIRECTIVE@|$user_directive|g" \
+		-e "s|@NGINX_WORKERS@|$w|g" \
+		-e "s|@KEEPALIVE@|$keepalive|g" \
+		-e "s|@KEEP_CONN@|$keep_conn|g" \
 		"$root/nginx/dev.conf.in" >"$STACK_DIR/nginx.conf"
 	if grep -n '@[A-Z_]*@' "$STACK_DIR/nginx.conf" >&2; then
 		die "placeholder left in $STACK_DIR/nginx.conf (see above)"
@@ -342,7 +358,7 @@ do_start() {
 	wait_healthy
 	check_workers
 	start_ok=1
-	note "up: http://127.0.0.1:$PORT/ ($WORKERS workers, logs in $STACK_DIR)"
+	note "up: http://127.0.0.1:$PORT/ ($WORKERS workers x ${QUETZAL_THREADS:-1} threads, logs in $STACK_DIR)"
 }
 
 case $cmd in
