@@ -138,6 +138,11 @@ test-stack: tests swagger
 	    tests/support/with-stack.sh sh -c '$(BUILD)/tests/integration && \
 	    $(BUILD)/tests/e2e && \
 	    QUETZAL_TEST_PGDOWN=1 $(BUILD)/tests/e2e --filter "pgdown/*"'
+	@echo "== workers stopped and killed under kept connections"
+	QUETZAL_BIN=$(CURDIR)/$(BIN) QUETZAL_TEST_ROOT=$(CURDIR) KEEPALIVE=1 \
+	    $(if $(wildcard build/swagger-ui/index.html),,QUETZAL_TEST_NO_SWAGGER=1) \
+	    tests/support/with-stack.sh sh -c 'QUETZAL_TEST_KILL=1 \
+	    $(BUILD)/tests/e2e -j1 --filter "keepconn_kill/*"'
 
 # The end-to-end suite against workers under valgrind (memcheck).
 test-valgrind: tests swagger

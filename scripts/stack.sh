@@ -4,12 +4,16 @@
 #
 # usage:
 #   QUETZAL_BIN=build/quetzal STACK_DIR=DIR PG_DIR=DIR PORT=N [WORKERS=4] \
+#       [QUETZAL_THREADS=1] [KEEPALIVE=K] [KEEPALIVE_TIMEOUT=60] \
 #       scripts/stack.sh [start]
 #   STACK_DIR=DIR scripts/stack.sh stop
 #   STACK_DIR=DIR scripts/stack.sh status
 #
 # start: pg.sh init + start, `quetzal migrate`, `quetzal check-config`,
-# WORKERS `quetzal serve` on STACK_DIR/fcgi.sock, nginx on 127.0.0.1:PORT,
+# WORKERS `quetzal serve` on STACK_DIR/fcgi.sock, nginx on 127.0.0.1:PORT
+# with kept FastCGI connections: upstream keepalive K with W x K below the
+# pool's accept loops (W = nproc nginx workers, loops = WORKERS x
+# QUETZAL_THREADS; KEEPALIVE may ask for fewer, 0 for none; SPEC 7),
 # then waits (at most STACK_TIMEOUT seconds, default 30) until GET /healthz
 # answers 200. It returns once all is up; the processes run on, each in its
 # own session, so a Ctrl-C meant for the caller does not reach them. If any
@@ -147,9 +151,13 @@ keepalive_k() {
 }
 
 render_nginx_conf() {
-	local user_directive="" w k keepalive="" keep_conn=""
+	local user_directive="" w k max keepalive="" keep_conn=""
 	w=$(nproc)
-	k=$(keepalive_k $((WORKERS * ${QUETZAL_THREADS:-1})) "$w")
+	max=$(keepalive_k $((WORKERS * ${QUETZAL_THREADS:-1})) "$w")
+	k=${KEEPALIVE:-$max}
+	if [[ ! $k =~ ^[0-9]+$ ]] || ((k > max)); then
+		die "KEEPALIVE=$k: at most $max with $WORKERS workers x ${QUETZAL_THREADS:-1} threads and $w nginx workers (SPEC 7)"
+	fi
 	if ((k > 0)); then
 		keepalive="keepalive $k;"
 		keep_conn="fastcgi_keep_conn on;"
@@ -167,6 +175,7 @@ render_nginx_conf() {
 		-e "s|@NGINX_WORKERS@|$w|g" \
 		-e "s|@KEEPALIVE@|$keepalive|g" \
 		-e "s|@KEEP_CONN@|$keep_conn|g" \
+		-e "s|@KEEPALIVE_TIMEOUT@|${KEEPALIVE_TIMEOUT:-60}|g" \
 		"$root/nginx/dev.conf.in" >"$STACK_DIR/nginx.conf"
 	if grep -n '@[A-Z_]*@' "$STACK_DIR/nginx.conf" >&2; then
 		die "placeholder left in $STACK_DIR/nginx.conf (see above)"

@@ -20,7 +20,9 @@
 # The exit status is CMD's. On EXIT, INT or TERM: CMD is stopped (if it
 # still runs), the stack is stopped, the temp dir removed. When CMD fails,
 # the last lines of the logs are printed first.
-# Environment: QUETZAL_BIN (default build/quetzal), WORKERS (default 4).
+# Environment: QUETZAL_BIN (default build/quetzal), WORKERS (default 4),
+# QUETZAL_THREADS (default 2), KEEPALIVE (default: derived, see stack.sh),
+# KEEPALIVE_TIMEOUT (default 3 s).
 set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -97,6 +99,10 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/quetzal-test.XXXXXX")
 
 export QUETZAL_BIN=$bin STACK_DIR=$tmp/run PG_DIR=$tmp/pg
 export WORKERS=${WORKERS:-4}
+# two accept loops per worker, so every suite runs the threaded loop; nginx
+# drops idle kept connections after 3 s, so tests/e2e/test_keepconn.c can
+# outlast that timeout
+export QUETZAL_THREADS=${QUETZAL_THREADS:-2} KEEPALIVE_TIMEOUT=${KEEPALIVE_TIMEOUT:-3}
 export QUETZAL_PG_FAST=1 QUETZAL_BCRYPT_COST=4
 QUETZAL_JWT_SECRET=$(openssl rand -hex 32)
 export QUETZAL_JWT_SECRET
