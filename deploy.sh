@@ -117,13 +117,19 @@ env_get()
 }
 
 # keepalive: "K" for the upstream, with W x K below the accept loops left
-# while one worker restarts (SPEC 7); W is nginx's worker_processes.
+# while one worker restarts (SPEC 7); W is nginx's worker_processes.  None
+# with one loop per worker: there kept connections measured slower
+# (docs/decisions.md).
 keepalive()
 {
 	local threads w
 	threads=$(env_get QUETZAL_THREADS)
 	threads=${threads:-1}
 	case $threads in ''|*[!0-9]*) die "QUETZAL_THREADS: not a number: $threads";; esac
+	if [ "$threads" -le 1 ]; then
+		echo 0
+		return
+	fi
 	w=$(sed -n 's/^[[:space:]]*worker_processes[[:space:]]\{1,\}\([0-9a-z]*\);.*/\1/p' \
 	    /etc/nginx/nginx.conf 2>/dev/null | tail -n1)
 	case $w in ''|auto|*[!0-9]*) w=$(nproc);; esac

@@ -4,16 +4,18 @@
 #
 # usage:
 #   QUETZAL_BIN=build/quetzal STACK_DIR=DIR PG_DIR=DIR PORT=N [WORKERS=4] \
-#       [QUETZAL_THREADS=1] [KEEPALIVE=K] [KEEPALIVE_TIMEOUT=60] \
+#       [QUETZAL_THREADS=1] [KEEPALIVE=auto|K] [KEEPALIVE_TIMEOUT=60] \
 #       scripts/stack.sh [start]
 #   STACK_DIR=DIR scripts/stack.sh stop
 #   STACK_DIR=DIR scripts/stack.sh status
 #
 # start: pg.sh init + start, `quetzal migrate`, `quetzal check-config`,
 # WORKERS `quetzal serve` on STACK_DIR/fcgi.sock, nginx on 127.0.0.1:PORT
-# with kept FastCGI connections: upstream keepalive K with W x K below the
-# pool's accept loops (W = nproc nginx workers, loops = WORKERS x
-# QUETZAL_THREADS; KEEPALIVE may ask for fewer, 0 for none; SPEC 7),
+# with kept FastCGI connections when the pool is threaded: upstream
+# keepalive K with W x K below the pool's accept loops (W = nproc nginx
+# workers, loops = WORKERS x QUETZAL_THREADS; KEEPALIVE=auto, the default,
+# takes the largest such K when QUETZAL_THREADS > 1 and none otherwise; a
+# number asks for that many, up to the largest; SPEC 7),
 # then waits (at most STACK_TIMEOUT seconds, default 30) until GET /healthz
 # answers 200. It returns once all is up; the processes run on, each in its
 # own session, so a Ctrl-C meant for the caller does not reach them. If any
@@ -154,7 +156,14 @@ render_nginx_conf() {
 	local user_directive="" w k max keepalive="" keep_conn=""
 	w=$(nproc)
 	max=$(keepalive_k $((WORKERS * ${QUETZAL_THREADS:-1})) "$w")
-	k=${KEEPALIVE:-$max}
+	# The default (as deploy.sh): the largest safe K for a threaded pool,
+	# none with one loop per worker, where kept connections measured
+	# slower (docs/decisions.md).
+	k=${KEEPALIVE:-auto}
+	if [[ $k == auto ]]; then
+		k=0
+		((${QUETZAL_THREADS:-1} > 1)) && k=$max
+	fi
 	if [[ ! $k =~ ^[0-9]+$ ]] || ((k > max)); then
 		die "KEEPALIVE=$k: at most $max with $WORKERS workers x ${QUETZAL_THREADS:-1} threads and $w nginx workers (SPEC 7)"
 	fi

@@ -21,7 +21,8 @@
 # still runs), the stack is stopped, the temp dir removed. When CMD fails,
 # the last lines of the logs are printed first.
 # Environment: QUETZAL_BIN (default build/quetzal), WORKERS (default 4),
-# QUETZAL_THREADS (default 2), KEEPALIVE (default: derived, see stack.sh),
+# QUETZAL_THREADS (default 2), KEEPALIVE (default auto: the largest safe K,
+# see stack.sh),
 # KEEPALIVE_TIMEOUT (default 3 s).
 set -euo pipefail
 
