@@ -212,10 +212,16 @@ http_query(struct req *r, const char *name, const char **out)
 	int			 n;
 
 	*out = NULL;
-	n = http_form_decode(r->arena, r->query, strlen(r->query), &pairs);
-	if (n < 0)
+	/* Decoded once per request, at the first parameter asked for. */
+	if (r->nquery == 0) {
+		n = http_form_decode(r->arena, r->query, strlen(r->query),
+		    &pairs);
+		r->query_pairs = pairs;
+		r->nquery = n < 0 ? -1 : n + 1;
+	}
+	if (r->nquery < 0)
 		return http_error(r, 400, "the query string is not decodable");
-	*out = http_pairs_get(pairs, n, name);
+	*out = http_pairs_get(r->query_pairs, r->nquery - 1, name);
 	return 0;
 }
 

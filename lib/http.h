@@ -60,6 +60,10 @@ struct req {
 	struct json_object *json;	/* the parsed body, JSON requests */
 	struct http_pair *form;		/* the decoded body, form requests */
 	int		 nform;
+	/* The decoded query string (http_query): nquery is 0 until then,
+	 * -1 when undecodable, else 1 + the number of pairs. */
+	struct http_pair *query_pairs;
+	int		 nquery;
 
 	/* Set by the router. */
 	const struct route *route;

@@ -13,7 +13,8 @@
  * eventfd and its database socket.  A loop whose connection nginx keeps
  * (fastcgi_keep_conn) waits on that connection instead and takes no new
  * one until nginx closes it: so the pool needs more loops than nginx
- * keeps idle connections (SPEC 7).
+ * keeps idle connections (SPEC 7).  A loop writes its request log lines
+ * in batches, at the latest when it has nothing to do (log.h).
  *
  * Life under systemd (SPEC 7): READY=1 once the loops' databases are
  * connected and every statement prepared; the main thread pings WATCHDOG=1
@@ -364,7 +365,11 @@ loop_wait(struct worker_loop *l, int epfd, int kept, int *watched,
 			{ .fd = db_conn_fd(l->db, NULL), .events = POLLIN },
 		};
 
-		n = poll(pf, pf[2].fd >= 0 ? 3 : 2, -1);
+		n = poll(pf, pf[2].fd >= 0 ? 3 : 2, log_pending() ? 0 : -1);
+		if (n == 0) {		/* nothing yet: write the log, block */
+			log_flush();
+			n = poll(pf, pf[2].fd >= 0 ? 3 : 2, -1);
+		}
 		if (n < 0)
 			return errno == EINTR ? 2 : -1;
 		if (pf[0].revents != 0)
@@ -378,7 +383,11 @@ loop_wait(struct worker_loop *l, int epfd, int kept, int *watched,
 			return 0;
 		watch_db(l, epfd, watched, gen);
 		dbfd = *watched;
-		n = epoll_wait(epfd, ev, 3, -1);
+		n = epoll_wait(epfd, ev, 3, log_pending() ? 0 : -1);
+		if (n == 0) {		/* nothing yet: write the log, block */
+			log_flush();
+			n = epoll_wait(epfd, ev, 3, -1);
+		}
 		if (n < 0)
 			return errno == EINTR ? 2 : -1;
 		for (int i = 0; i < n; i++) {
@@ -455,6 +464,33 @@ loop_run(struct worker_loop *l)
 			continue;
 		t0 = log_now_us();
 		atomic_store(&l->busy_since, t0);
+		/*
+		 * A new connection is accepted here rather than by libfcgi,
+		 * whose accept on a Unix socket then polls the new connection
+		 * for up to 2 s before reading it: one poll(2) per request
+		 * for nothing, as nginx has sent the request by then.
+		 * libfcgi reads a request from fr.ipcFd when it is open; its
+		 * keepConnection flag keeps FCGX_Accept_r from closing it
+		 * first, and the request's own flags set it again.
+		 */
+		if (fr.ipcFd < 0) {
+			int fd = accept4(p->listen_fd, NULL, NULL,
+			    SOCK_CLOEXEC);
+
+			if (fd < 0) {
+				atomic_store(&l->busy_since, 0);
+				if (errno == EAGAIN || errno == EWOULDBLOCK ||
+				    errno == EINTR || errno == ECONNABORTED ||
+				    errno == EPROTO)
+					continue;
+				log_msg(LOG_ERR, "accept failed: %s",
+				    strerror(errno));
+				status = 1;
+				break;
+			}
+			fr.ipcFd = fd;
+			fr.keepConnection = 1;
+		}
 		if (FCGX_Accept_r(&fr) < 0) {
 			atomic_store(&l->busy_since, 0);
 			/* Another loop took the connection, the peer left
@@ -515,6 +551,7 @@ loop_run(struct worker_loop *l)
 	}
 	FCGX_Free(&fr, 1);
 	close(epfd);
+	log_flush();
 	return status;
 }
 
