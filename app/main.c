@@ -16,6 +16,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "migrate.h"
 #include "queries.h"
 #include "worker.h"
@@ -86,6 +87,13 @@ cmd_serve(int argc, char **argv)
 	if (app_auth_init(&app_config) < 0)
 		return 1;
 	app.authenticate = app_authenticate;
+	/* The pool's shared counters: systemd's RuntimeDirectory= (or the
+	 * stack's directory under make run and the tests). */
+	if (metrics_open(getenv("RUNTIME_DIRECTORY"),
+	    getenv("QUETZAL_METRICS"), err, sizeof(err)) < 0) {
+		fprintf(stderr, "quetzal: %s\n", err);
+		return 1;
+	}
 	return worker_serve(&app, listen);
 }
 

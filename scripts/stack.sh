@@ -139,19 +139,37 @@ do_status() {
 	return "$rc"
 }
 
+# metrics_allow_lines: QUETZAL_METRICS_ALLOW as nginx "allow" lines
+# (addresses or CIDRs that may read /metrics besides loopback).
+metrics_allow_lines() {
+	local o out="" list
+	IFS=, read -r -a list <<<"${QUETZAL_METRICS_ALLOW:-}"
+	for o in ${list[@]+"${list[@]}"}; do
+		o=$(printf '%s' "$o" | tr -d '[:space:]')
+		[[ -z $o ]] && continue
+		[[ $o =~ ^[0-9A-Fa-f.:]+(/[0-9]{1,3})?$ ]] ||
+			die "QUETZAL_METRICS_ALLOW: not an address or CIDR: $o"
+		out+='\t\t\tallow '"$o"';\n'
+	done
+	printf '%s' "$out" # escapes: awk -v expands them
+}
+
 render_nginx_conf() {
-	local user_directive=""
+	local user_directive="" allow
 	# As root, nginx would run its workers as "nobody", who can neither
 	# reach our socket nor write our temp dirs: keep them as root, like
 	# the quetzal workers (a dev/test stack on loopback only).
 	((EUID == 0)) && user_directive="user root;"
+	allow=$(metrics_allow_lines)
 	# paths passed check_safe_path: no '|', '&' or '\' to escape
 	sed -e "s|@RUN@|$STACK_DIR|g" \
 		-e "s|@PORT@|$PORT|g" \
 		-e "s|@SOCK@|$sock|g" \
 		-e "s|@ROOT@|$root|g" \
 		-e "s|@USER_DIRECTIVE@|$user_directive|g" \
-		"$root/nginx/dev.conf.in" >"$STACK_DIR/nginx.conf"
+		"$root/nginx/dev.conf.in" |
+		awk -v allow="$allow" '/^@METRICS_ALLOW@$/ { printf "%s", allow; next } { print }' \
+			>"$STACK_DIR/nginx.conf"
 	if grep -n '@[A-Z_]*@' "$STACK_DIR/nginx.conf" >&2; then
 		die "placeholder left in $STACK_DIR/nginx.conf (see above)"
 	fi
@@ -198,6 +216,9 @@ start_workers() {
 	# JOURNAL_STREAM it logs to the journal instead of workers.log.
 	unset LISTEN_FDS LISTEN_PID LISTEN_FDNAMES JOURNAL_STREAM NOTIFY_SOCKET \
 		WATCHDOG_USEC WATCHDOG_PID
+	# The pool's shared metrics file (lib/metrics.c) lives here, as under
+	# systemd in its RuntimeDirectory.
+	export RUNTIME_DIRECTORY=$STACK_DIR
 	# spawn-fcgi binds the socket, forks WORKERS children that share it as
 	# fd 0, writes their PIDs to -P one a line, and exits. The children
 	# are in their own session. It points their stdout and stderr at
