@@ -141,10 +141,28 @@ get(counter *c)
 	return atomic_load_explicit(c, memory_order_relaxed);
 }
 
+/* Whether process pid runs: it exists and is not a zombie (a killed
+ * worker whose parent has not reaped it yet has stopped counting).  Only
+ * when a slot is claimed and at a scrape, never per request. */
 static bool
 pid_alive(int32_t pid)
 {
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	char	path[64], buf[256], *p;
+	ssize_t	n;
+	int	fd;
+
+	if (pid <= 0 || (kill(pid, 0) < 0 && errno != EPERM))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return true;	/* hidden from us: believe kill() */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p == NULL || (p[1] != ' ' || (p[2] != 'Z' && p[2] != 'X'));
 }
 
 int
