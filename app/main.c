@@ -87,9 +87,10 @@ cmd_serve(int argc, char **argv)
 	if (app_auth_init(&app_config) < 0)
 		return 1;
 	app.authenticate = app_authenticate;
-	/* The pool's shared counters: systemd's RuntimeDirectory= (or the
-	 * stack's directory under make run and the tests). */
-	if (metrics_open(getenv("RUNTIME_DIRECTORY"),
+	/* The pool's shared counters, in QUETZAL_RUNTIME_DIR (make run, the
+	 * tests), else systemd's RuntimeDirectory= (quetzal-pool). */
+	if (metrics_open(getenv("QUETZAL_RUNTIME_DIR") != NULL ?
+	    getenv("QUETZAL_RUNTIME_DIR") : getenv("RUNTIME_DIRECTORY"),
 	    getenv("QUETZAL_METRICS"), err, sizeof(err)) < 0) {
 		fprintf(stderr, "quetzal: %s\n", err);
 		return 1;

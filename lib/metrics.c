@@ -2,7 +2,7 @@
 /*
  * metrics.c - the shared counters of the pool and their exposition.
  *
- * Layout of $RUNTIME_DIRECTORY/metrics.v1 (a sparse file on tmpfs, mapped
+ * Layout of <runtime dir>/metrics.v1 (a sparse file on tmpfs, mapped
  * MAP_SHARED by every worker): a header with a route directory, then
  * M_SLOTS slots.  A slot belongs to one accept loop at a time (owner =
  * its pid, claimed with a compare-and-swap); only that thread writes its

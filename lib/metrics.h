@@ -3,7 +3,7 @@
  * metrics.h - the pool's counters, shared by every worker through one
  * memory-mapped file, and their exposition at GET /metrics.
  *
- * The file ($RUNTIME_DIRECTORY/metrics.v1) holds a directory of routes
+ * The file (<runtime dir>/metrics.v1) holds a directory of routes
  * and one slot per accept loop (a worker process, or each thread of one).
  * An accept loop claims a slot at start (a free one, or one whose process
  * is gone: a restarted worker inherits its counters) and is the only

@@ -16,7 +16,8 @@
 # step fails, what start already started is stopped again. Exit 1 with
 # one clear line when PORT is taken (checked before anything starts).
 # The workers inherit the caller's QUETZAL_* variables;
-# QUETZAL_DATABASE_URL is set to the private cluster's.
+# QUETZAL_DATABASE_URL is set to the private cluster's, QUETZAL_RUNTIME_DIR
+# to STACK_DIR.
 #
 # stop: stops nginx, then the workers (SIGTERM, SIGKILL after 10 s), then
 # PostgreSQL if start started it. Safe to repeat.
@@ -216,9 +217,6 @@ start_workers() {
 	# JOURNAL_STREAM it logs to the journal instead of workers.log.
 	unset LISTEN_FDS LISTEN_PID LISTEN_FDNAMES JOURNAL_STREAM NOTIFY_SOCKET \
 		WATCHDOG_USEC WATCHDOG_PID
-	# The pool's shared metrics file (lib/metrics.c) lives here, as under
-	# systemd in its RuntimeDirectory.
-	export RUNTIME_DIRECTORY=$STACK_DIR
 	# spawn-fcgi binds the socket, forks WORKERS children that share it as
 	# fd 0, writes their PIDs to -P one a line, and exits. The children
 	# are in their own session. It points their stdout and stderr at
@@ -358,6 +356,8 @@ do_start() {
 		die "quetzal check-config failed"
 	fi
 
+	# The pool's shared files (the hash gate, lib/hashgate.h) live with it.
+	export QUETZAL_RUNTIME_DIR=$STACK_DIR
 	start_workers
 	start_nginx
 	wait_healthy
