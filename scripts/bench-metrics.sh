@@ -8,8 +8,9 @@
 #   tests/support/with-stack.sh: PostgreSQL, WORKERS workers, nginx), one
 #   with metrics on, one off; ROUNDS rounds of wrk (THREADS threads,
 #   CONNECTIONS connections, DURATION) on each in turn, the order swapped
-#   every round; prints each round and the median on/off ratio.  Only one
-#   stack is loaded at a time; the machine's noise hits both alike.
+#   every round; prints each round (requests/s, and the workers' CPU per
+#   request from /proc) and the median on/off ratios.  Only one stack is
+#   loaded at a time; the machine's noise hits both alike.
 # callgrind: one worker under valgrind --tool=callgrind per mode, N1 then
 #   N2 requests (curl, one kept connection); instructions per request =
 #   (Ir(N2) - Ir(N1)) / (N2 - N1), and metrics_request's own inclusive
@@ -45,11 +46,30 @@ setup() {
 	printf '%s %s\n' "$token" "$id"
 }
 
-# wrk_rps URL TOKEN: requests/s of one wrk run
-wrk_rps() {
-	wrk -t"${THREADS:-2}" -c"${CONNECTIONS:-32}" -d"${DURATION:-10s}" \
-		-H "Authorization: Bearer $2" "$1" |
-		awk '/Requests\/sec/ { print $2 } /Non-2xx/ { print "non-2xx: " $0 > "/dev/stderr" }'
+# cpu_ticks PIDS...: user + system CPU of those processes, clock ticks
+cpu_ticks() {
+	local p t=0 f
+	for p in "$@"; do
+		f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+		# fields 14 and 15 of stat are 12 and 13 after "pid (comm) "
+		t=$((t + $(echo "$f" | awk '{ print $12 + $13 }')))
+	done
+	echo "$t"
+}
+
+# measure URL TOKEN PIDS...: one wrk run; prints "REQ/S US_CPU_PER_REQUEST"
+# (the CPU of the stack's workers, which is what recording could cost)
+measure() {
+	local url=$1 token=$2 c0 c1 out
+	shift 2
+	c0=$(cpu_ticks "$@")
+	out=$(wrk -t"${THREADS:-2}" -c"${CONNECTIONS:-32}" -d"${DURATION:-10s}" \
+		-H "Authorization: Bearer $token" "$url")
+	c1=$(cpu_ticks "$@")
+	echo "$out" | awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" '
+		/requests in/ { n = $1 } /Requests\/sec/ { rps = $2 }
+		/Non-2xx/ { print "non-2xx: " $0 > "/dev/stderr" }
+		END { printf "%s %.2f\n", rps, c * 1e6 / hz / n }'
 }
 
 case $mode in
@@ -62,27 +82,34 @@ throughput-inner)
 	echo "quetzal $("$QUETZAL_BIN" --version | cut -d' ' -f2), $WORKERS workers" \
 		"per stack, wrk -t${THREADS:-2} -c${CONNECTIONS:-32} -d${DURATION:-10s}," \
 		"$(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-	ratios=()
+	# shellcheck disable=SC2086 # PID lists
+	read -r -a on_pids <<<"$ON_PIDS"
+	read -r -a off_pids <<<"$QUETZAL_TEST_WORKER_PIDS"
+	rr=() cr=()
 	for ((i = 1; i <= ${ROUNDS:-5}; i++)); do
 		if ((i % 2)); then
-			a=$(wrk_rps "$on" "$ON_TOKEN")
-			b=$(wrk_rps "$off" "$off_token")
+			read -r a ac < <(measure "$on" "$ON_TOKEN" "${on_pids[@]}")
+			read -r b bc < <(measure "$off" "$off_token" "${off_pids[@]}")
 		else
-			b=$(wrk_rps "$off" "$off_token")
-			a=$(wrk_rps "$on" "$ON_TOKEN")
+			read -r b bc < <(measure "$off" "$off_token" "${off_pids[@]}")
+			read -r a ac < <(measure "$on" "$ON_TOKEN" "${on_pids[@]}")
 		fi
 		r=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f", a / b }')
-		ratios+=("$r")
-		printf 'round %d: on %9s req/s  off %9s req/s  on/off %s\n' \
-			"$i" "$a" "$b" "$r"
+		c=$(awk -v a="$ac" -v b="$bc" 'BEGIN { printf "%.4f", a / b }')
+		rr+=("$r") cr+=("$c")
+		printf 'round %2d: on %9s req/s %6s us CPU/req   off %9s req/s %6s us CPU/req   on/off %s %s\n' \
+			"$i" "$a" "$ac" "$b" "$bc" "$r" "$c"
 	done
-	printf '%s\n' "${ratios[@]}" | sort -n |
-		awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-			printf "median on/off: %.4f (%+.2f%%)\n", m, (m - 1) * 100 }'
+	median() {
+		sort -n | awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+			printf "%.4f (%+.2f%%)", m, (m - 1) * 100 }'
+	}
+	echo "median on/off: throughput $(printf '%s\n' "${rr[@]}" | median)," \
+		"worker CPU per request $(printf '%s\n' "${cr[@]}" | median)"
 	;;
 throughput-outer)
 	read -r ON_TOKEN ON_TASK < <(setup)
-	export ON_URL=$QUETZAL_TEST_URL ON_TOKEN ON_TASK
+	export ON_URL=$QUETZAL_TEST_URL ON_TOKEN ON_TASK ON_PIDS=$QUETZAL_TEST_WORKER_PIDS
 	QUETZAL_METRICS=off exec "$stack" "$0" throughput-inner
 	;;
 throughput)

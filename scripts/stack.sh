@@ -161,16 +161,18 @@ render_nginx_conf() {
 	# reach our socket nor write our temp dirs: keep them as root, like
 	# the quetzal workers (a dev/test stack on loopback only).
 	((EUID == 0)) && user_directive="user root;"
-	allow=$(metrics_allow_lines)
 	# paths passed check_safe_path: no '|', '&' or '\' to escape
 	sed -e "s|@RUN@|$STACK_DIR|g" \
 		-e "s|@PORT@|$PORT|g" \
 		-e "s|@SOCK@|$sock|g" \
 		-e "s|@ROOT@|$root|g" \
 		-e "s|@USER_DIRECTIVE@|$user_directive|g" \
-		"$root/nginx/dev.conf.in" |
-		awk -v allow="$allow" '/^@METRICS_ALLOW@$/ { printf "%s", allow; next } { print }' \
-			>"$STACK_DIR/nginx.conf"
+		"$root/nginx/dev.conf.in" >"$STACK_DIR/nginx.conf"
+	# QUETZAL_METRICS_ALLOW: the /metrics location's "allow" lines
+	allow=$(metrics_allow_lines)
+	awk -v allow="$allow" '/^@METRICS_ALLOW@$/ { printf "%s", allow; next } { print }' \
+		"$STACK_DIR/nginx.conf" >"$STACK_DIR/nginx.conf.tmp"
+	mv -f -- "$STACK_DIR/nginx.conf.tmp" "$STACK_DIR/nginx.conf"
 	if grep -n '@[A-Z_]*@' "$STACK_DIR/nginx.conf" >&2; then
 		die "placeholder left in $STACK_DIR/nginx.conf (see above)"
 	fi

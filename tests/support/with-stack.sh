@@ -99,12 +99,13 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/quetzal-test.XXXXXX")
 export QUETZAL_BIN=$bin STACK_DIR=$tmp/run PG_DIR=$tmp/pg
 export WORKERS=${WORKERS:-4}
 export QUETZAL_PG_FAST=1 QUETZAL_BCRYPT_COST=4
-# /metrics: nginx admits loopback and this address (tests/e2e/test_metrics.c)
-export QUETZAL_METRICS_ALLOW=${QUETZAL_METRICS_ALLOW-127.0.0.3}
 QUETZAL_JWT_SECRET=$(openssl rand -hex 32)
 export QUETZAL_JWT_SECRET
 # the file would win over QUETZAL_JWT_SECRET (SPEC 3)
 unset QUETZAL_JWT_SECRET_FILE CREDENTIALS_DIRECTORY
+
+# /metrics: nginx admits loopback and this address (tests/e2e/test_metrics.c)
+export QUETZAL_METRICS_ALLOW=${QUETZAL_METRICS_ALLOW-127.0.0.3}
 # libcurl in the tests honours http_proxy; loopback must stay direct
 export no_proxy=127.0.0.1,localhost${no_proxy:+,$no_proxy}
 export NO_PROXY=127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}
