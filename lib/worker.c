@@ -198,10 +198,9 @@ worker_dispatch(const struct worker_app *app, struct req *r)
 	}
 	m = route_match(app->routes, app->nroutes, r->method, r->path, r,
 	    &rt, allow, sizeof(allow));
-	if (m == 1) {
+	r->route = m == 1 ? rt : NULL;	/* metrics: a 400/415 counts on it */
+	if (m == 1)
 		r->envelope = rt->envelope;
-		r->route = rt;	/* metrics: a 400/415 is counted on its route */
-	}
 	if (check_body(r) < 0) {
 		http_fail(r);
 		return;
