@@ -203,7 +203,9 @@ metrics_open(const char *dir, const char *setting, char *err, size_t errlen)
 		if (p == MAP_FAILED)
 			goto private;
 		m.file = p;
-		if (st.st_size == 0) {
+		/* magic 0: a creator killed between ftruncate and here (we
+		 * hold the lock it held). */
+		if (st.st_size == 0 || m.file->magic == 0) {
 			m.file->slot_size = sizeof(struct m_slot);
 			m.file->nslots = M_SLOTS;
 			m.file->magic = M_MAGIC;
