@@ -77,8 +77,9 @@ nginx_number(const struct req *r, const char *name)
  * serves it only to loopback and QUETZAL_METRICS_ALLOW, and marks the
  * requests it let through with the param QUETZAL_METRICS=1 (a client
  * cannot set a param without the HTTP_ prefix): without it, 404, as if
- * there were no such resource.  PostgreSQL's numbers come from the
- * connection when it is up; a scrape never waits for a reconnect.
+ * there were no such resource.  PostgreSQL's numbers come from one query
+ * on the worker's connection, like any request's (reconnecting when it
+ * was lost); when it fails the scrape still answers, with pg_up 0.
  */
 int
 service_metrics(struct req *r)
@@ -98,21 +99,19 @@ service_metrics(struct req *r)
 	x.nginx_reading = nginx_number(r, "NGINX_CONNECTIONS_READING");
 	x.nginx_writing = nginx_number(r, "NGINX_CONNECTIONS_WRITING");
 	x.nginx_waiting = nginx_number(r, "NGINX_CONNECTIONS_WAITING");
-	if (db_is_up()) {
-		if (db_one(r, Q_METRICS_PG, DB_NOARGS, DB_ROW(row)) == 1 &&
-		    row[0] != NULL && row[1] != NULL && row[2] != NULL) {
-			x.pg_up = 1;
-			x.pg_connections = strtoll(row[0], NULL, 10);
-			x.pg_connections_active = strtoll(row[1], NULL, 10);
-			x.pg_database_bytes = strtoll(row[2], NULL, 10);
-		}
-		/* A failed query is a number (quetzal_pg_up 0), not an
-		 * error of the scrape. */
-		r->err_status = 0;
-		r->err_detail = NULL;
-		r->err_sqlstate = NULL;
-		r->err_constraint = NULL;
+	if (db_one(r, Q_METRICS_PG, DB_NOARGS, DB_ROW(row)) == 1 &&
+	    row[0] != NULL && row[1] != NULL && row[2] != NULL) {
+		x.pg_up = 1;
+		x.pg_connections = strtoll(row[0], NULL, 10);
+		x.pg_connections_active = strtoll(row[1], NULL, 10);
+		x.pg_database_bytes = strtoll(row[2], NULL, 10);
 	}
+	/* A failed query is a number (quetzal_pg_up 0), not an error of
+	 * the scrape. */
+	r->err_status = 0;
+	r->err_detail = NULL;
+	r->err_sqlstate = NULL;
+	r->err_constraint = NULL;
 	if ((f = open_memstream(&text, &len)) == NULL)
 		die("open_memstream: out of memory");
 	metrics_write(f, &x);

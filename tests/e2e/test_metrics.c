@@ -90,10 +90,12 @@ Test(metrics, counts_are_exact_whichever_worker_answers)
 	struct resp		 r;
 	char			 path[128];
 	pid_t			 pids[64];
-	int			 nlive;
+	int			 nlive, threads = 1;
 	double			 m0;
 
 	need_alone();
+	if (getenv("QUETZAL_THREADS") != NULL)
+		threads = atoi(getenv("QUETZAL_THREADS"));
 	test_user_new(&u);
 	r = http_json("POST", "/api/v1/tasks", u.token, "{\"title\":\"m\"}");
 	cr_assert_eq(r.status, 201, "%s", r.body);
@@ -139,8 +141,9 @@ Test(metrics, counts_are_exact_whichever_worker_answers)
 		 * before it, not itself. */
 		cr_assert_eq(series(&d, "/metrics", "GET", "200") - m0, s,
 		    "scrape %d", s);
+		/* each worker runs QUETZAL_THREADS accept loops (default 1) */
 		cr_assert_eq(promp_sum(&d, "quetzal_worker_accept_loops", NULL,
-		    NULL), nlive);
+		    NULL), nlive * threads);
 		cr_assert_eq(promp_sum(&d, "quetzal_worker_processes", NULL,
 		    NULL), nlive);
 		cr_assert_geq(promp_sum(&d, "quetzal_http_requests_in_flight",
