@@ -20,6 +20,7 @@
 #include "arena.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 
 /* Set once by db_init, read-only afterwards. */
 static struct {
@@ -34,7 +35,8 @@ struct db_conn {
 	bool			 up;		/* connected and prepared */
 	bool			 down_logged;	/* one log line per outage */
 	bool			 quiet;		/* see db_conn_quiet */
-	unsigned		 gen;		/* connections made */
+	unsigned		 gen;		/* connections made (metrics: a
+						 * next one is a reconnect) */
 };
 
 /* The process's connection: r->db == NULL, db_connect(), db_close(). */
@@ -180,6 +182,7 @@ db_conn_connect(struct db_conn *c)
 	if (c->conn == NULL)
 		die("PQconnectdbParams: out of memory");
 	if (PQstatus(c->conn) != CONNECTION_OK) {
+		metrics_db_error(METRICS_DB_CONNECT);
 		if (!c->down_logged)
 			log_msg(LOG_ERR, "cannot connect to the database: %s",
 			    oneline(buf, sizeof(buf),
@@ -190,6 +193,7 @@ db_conn_connect(struct db_conn *c)
 	}
 	PQsetNoticeProcessor(c->conn, on_notice, NULL);
 	if (prepare_all(c) < 0) {
+		metrics_db_error(METRICS_DB_CONNECT);
 		c->down_logged = true;
 		db_conn_close(c);
 		return -1;
@@ -198,6 +202,8 @@ db_conn_connect(struct db_conn *c)
 		log_msg(LOG_NOTICE, "connected to the database again");
 	c->down_logged = false;
 	c->up = true;
+	if (c->gen > 0)
+		metrics_db_reconnect();
 	c->gen++;
 	return 0;
 }
@@ -248,6 +254,7 @@ db_ensure(struct req *r)
 		return 0;
 	if (db_conn_connect(c) == 0)
 		return 0;
+	metrics_db_unavailable();
 	return http_error(r, 503, "the database is unavailable, retry "
 	    "shortly");
 }
@@ -325,6 +332,9 @@ run(struct req *r, int q, const char *const *args, int nargs)
 		state = NULL;
 	}
 	status = db_status_for(state);
+	metrics_db_error(metrics_db_kind_of(state));
+	if (status == 503)
+		metrics_db_unavailable();
 	/* The primary message only: DETAIL quotes the row's values (an
 	 * email in "Key (email)=(...) already exists"), SPEC 6. */
 	log_msg(status >= 500 ? LOG_ERR : LOG_INFO,
@@ -416,6 +426,8 @@ simple(struct req *r, const char *sql)
 	if (!ok) {
 		if (PQstatus(c->conn) != CONNECTION_OK)
 			c->up = false;
+		metrics_db_error(metrics_db_kind_of(c->up ?
+		    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL));
 		log_msg(LOG_ERR, "%s failed: request_id=%s", sql,
 		    r->request_id);
 		http_error(r, db_status_for(PQresultErrorField(res,

@@ -53,6 +53,7 @@
 #include "http.h"
 #include "jsonx.h"
 #include "log.h"
+#include "metrics.h"
 #include "route.h"
 
 /* How long a worker waits for the database before it says READY=1 anyway
@@ -182,6 +183,7 @@ worker_dispatch(const struct worker_app *app, struct req *r)
 	}
 	m = route_match(app->routes, app->nroutes, r->method, r->path, r,
 	    &rt, allow, sizeof(allow));
+	r->route = m == 1 ? rt : NULL;	/* metrics: a 400/415 counts on it */
 	if (m == 1)
 		r->envelope = rt->envelope;
 	if (check_body(r) < 0) {
@@ -431,6 +433,7 @@ loop_run(struct worker_loop *l)
 		log_msg(LOG_ERR, "epoll_create1: %s", strerror(errno));
 		return 1;
 	}
+
 	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
 	ev.data.fd = p->listen_fd;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, p->listen_fd, &ev) < 0) {
@@ -446,6 +449,9 @@ loop_run(struct worker_loop *l)
 		close(epfd);
 		return 1;
 	}
+	/* metrics: this loop's slot (per thread), freed when it stops; the
+	 * counts stay */
+	metrics_loop_start(app->routes, app->nroutes);
 	for (;;) {
 		int64_t		 t0;
 		const char	*out;
@@ -503,6 +509,7 @@ loop_run(struct worker_loop *l)
 			status = 1;
 			break;
 		}
+		metrics_accepted();	/* metrics: in flight */
 		http_req_init(&r, l->arena, fr.envp);
 		r.loop = l;
 		r.db = l->db;
@@ -512,6 +519,7 @@ loop_run(struct worker_loop *l)
 		worker_dispatch(app, &r);
 		db_conn_request_end(l->db);
 		out = worker_render(&r, &len);
+		metrics_request(&r);	/* metrics: before the client has it */
 		FCGX_PutStr(out, (int)len, fr.out);
 		/*
 		 * libfcgi closes a connection with shutdown(SHUT_WR) and then
@@ -551,6 +559,7 @@ loop_run(struct worker_loop *l)
 	}
 	FCGX_Free(&fr, 1);
 	close(epfd);
+	metrics_loop_stop();
 	log_flush();
 	return status;
 }

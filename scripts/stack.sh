@@ -22,7 +22,8 @@
 # step fails, what start already started is stopped again. Exit 1 with
 # one clear line when PORT is taken (checked before anything starts).
 # The workers inherit the caller's QUETZAL_* variables;
-# QUETZAL_DATABASE_URL is set to the private cluster's.
+# QUETZAL_DATABASE_URL is set to the private cluster's, QUETZAL_RUNTIME_DIR
+# to STACK_DIR.
 #
 # stop: stops nginx, then the workers (SIGTERM, SIGKILL after 10 s), then
 # PostgreSQL if start started it. Safe to repeat.
@@ -152,8 +153,23 @@ keepalive_k() {
 	echo $((($1 - 1) / $2))
 }
 
+# metrics_allow_lines: QUETZAL_METRICS_ALLOW as nginx "allow" lines
+# (addresses or CIDRs that may read /metrics besides loopback).
+metrics_allow_lines() {
+	local o out="" list
+	IFS=, read -r -a list <<<"${QUETZAL_METRICS_ALLOW:-}"
+	for o in ${list[@]+"${list[@]}"}; do
+		o=$(printf '%s' "$o" | tr -d '[:space:]')
+		[[ -z $o ]] && continue
+		[[ $o =~ ^[0-9A-Fa-f.:]+(/[0-9]{1,3})?$ ]] ||
+			die "QUETZAL_METRICS_ALLOW: not an address or CIDR: $o"
+		out+='\t\t\tallow '"$o"';\n'
+	done
+	printf '%s' "$out" # escapes: awk -v expands them
+}
+
 render_nginx_conf() {
-	local user_directive="" w k max keepalive="" keep_conn=""
+	local user_directive="" allow w k max keepalive="" keep_conn=""
 	w=$(nproc)
 	max=$(keepalive_k $((WORKERS * ${QUETZAL_THREADS:-1})) "$w")
 	# The default (as deploy.sh): the largest safe K for a threaded pool,
@@ -186,6 +202,11 @@ render_nginx_conf() {
 		-e "s|@KEEP_CONN@|$keep_conn|g" \
 		-e "s|@KEEPALIVE_TIMEOUT@|${KEEPALIVE_TIMEOUT:-60}|g" \
 		"$root/nginx/dev.conf.in" >"$STACK_DIR/nginx.conf"
+	# QUETZAL_METRICS_ALLOW: the /metrics location's "allow" lines
+	allow=$(metrics_allow_lines)
+	awk -v allow="$allow" '/^@METRICS_ALLOW@$/ { printf "%s", allow; next } { print }' \
+		"$STACK_DIR/nginx.conf" >"$STACK_DIR/nginx.conf.tmp"
+	mv -f -- "$STACK_DIR/nginx.conf.tmp" "$STACK_DIR/nginx.conf"
 	if grep -n '@[A-Z_]*@' "$STACK_DIR/nginx.conf" >&2; then
 		die "placeholder left in $STACK_DIR/nginx.conf (see above)"
 	fi
@@ -371,6 +392,8 @@ do_start() {
 		die "quetzal check-config failed"
 	fi
 
+	# The pool's shared files (the hash gate, lib/hashgate.h) live with it.
+	export QUETZAL_RUNTIME_DIR=$STACK_DIR
 	start_workers
 	start_nginx
 	wait_healthy
