@@ -59,6 +59,8 @@
 /* How long a worker waits for the database before it says READY=1 anyway
  * and answers 503 until the database is back (SPEC 5: never exit for it). */
 #define WORKER_DB_WAIT_MS	10000
+/* How often an idle loop without a connection tries the database again. */
+#define WORKER_DB_RETRY_MS	1000
 #define WORKER_LOOPS_MAX	256
 
 /* What the loops of one process share. */
@@ -343,6 +345,14 @@ watch_db(struct worker_loop *l, int epfd, int *watched, unsigned *gen)
 	*gen = g;
 }
 
+/* An idle loop without a database connection tries again: 2 (wait on). */
+static int
+db_retry(struct worker_loop *l)
+{
+	(void)db_conn_connect(l->db);	/* logged once per outage */
+	return 2;
+}
+
 /*
  * Waits for the next request: on the kept connection `kept` when there is
  * one (a request nginx already sent on it is served even when stopping),
@@ -359,6 +369,11 @@ loop_wait(struct worker_loop *l, int epfd, int kept, int *watched,
 	struct epoll_event	 ev[3];
 	bool			 ready = false, db_event = false;
 	int			 n, dbfd = -1;
+	/* Without a database connection, an idle loop retries every
+	 * WORKER_DB_RETRY_MS, so the whole pool is connected again soon
+	 * after PostgreSQL is back, not one loop per request. */
+	int			 idle = db_conn_fd(l->db, NULL) < 0 ?
+				    WORKER_DB_RETRY_MS : -1;
 
 	if (kept >= 0) {
 		struct pollfd pf[3] = {
@@ -367,13 +382,15 @@ loop_wait(struct worker_loop *l, int epfd, int kept, int *watched,
 			{ .fd = db_conn_fd(l->db, NULL), .events = POLLIN },
 		};
 
-		n = poll(pf, pf[2].fd >= 0 ? 3 : 2, log_pending() ? 0 : -1);
-		if (n == 0) {		/* nothing yet: write the log, block */
+		n = poll(pf, pf[2].fd >= 0 ? 3 : 2, log_pending() ? 0 : idle);
+		if (n == 0 && log_pending()) {	/* nothing yet: log, block */
 			log_flush();
-			n = poll(pf, pf[2].fd >= 0 ? 3 : 2, -1);
+			n = poll(pf, pf[2].fd >= 0 ? 3 : 2, idle);
 		}
 		if (n < 0)
 			return errno == EINTR ? 2 : -1;
+		if (n == 0)
+			return db_retry(l);
 		if (pf[0].revents != 0)
 			ready = true;
 		else if (pf[1].revents != 0)
@@ -385,13 +402,15 @@ loop_wait(struct worker_loop *l, int epfd, int kept, int *watched,
 			return 0;
 		watch_db(l, epfd, watched, gen);
 		dbfd = *watched;
-		n = epoll_wait(epfd, ev, 3, log_pending() ? 0 : -1);
-		if (n == 0) {		/* nothing yet: write the log, block */
+		n = epoll_wait(epfd, ev, 3, log_pending() ? 0 : idle);
+		if (n == 0 && log_pending()) {	/* nothing yet: log, block */
 			log_flush();
-			n = epoll_wait(epfd, ev, 3, -1);
+			n = epoll_wait(epfd, ev, 3, idle);
 		}
 		if (n < 0)
 			return errno == EINTR ? 2 : -1;
+		if (n == 0)
+			return db_retry(l);
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.fd == p->stop_fd)
 				return 0;
@@ -408,9 +427,10 @@ loop_wait(struct worker_loop *l, int epfd, int kept, int *watched,
 	}
 	if (db_event) {
 		log_msg(LOG_NOTICE, "the database closed an idle connection; "
-		    "reconnecting at the next request");
+		    "reconnecting");
 		db_conn_close(l->db);	/* epoll forgets the socket */
 		*watched = -1;
+		(void)db_conn_connect(l->db);	/* else again when idle */
 	} else if (dbfd >= 0)
 		db_conn_quiet(l->db);
 	return ready ? 1 : 2;
