@@ -560,8 +560,11 @@ loop_run(struct worker_loop *l)
 		if (body_read && FCGX_GetChar(fr.in) == EOF) {
 			if (p->on_unix)
 				FCGX_Detach(&fr);
-		} else
+		} else {
 			fr.keepConnection = 0;
+			fr.detached = 0;	/* set by an earlier request on
+						 * this kept connection */
+		}
 		FCGX_Finish_r(&fr);
 		atomic_store(&l->busy_since, 0);
 		l->requests++;
