@@ -42,7 +42,7 @@ if [[ -z ${QUETZAL_TEST_URL:-} ]]; then
 		note "measuring the running stack on $QUETZAL_TEST_URL"
 	else
 		export WORKERS=${WORKERS:-4}
-		exec "$root/tests/support/with-stack.sh" bash ${BENCH_X:+-x} "$0" "$@"
+		exec "$root/tests/support/with-stack.sh" "$0" "$@"
 	fi
 fi
 
