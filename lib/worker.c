@@ -158,12 +158,16 @@ static int
 check_body(struct req *r)
 {
 	const char *why;
+	int status;
 
 	if (!has_body_method(r->method) || r->body_len == 0)
 		return 0;
 	switch (http_body_kind(r, true)) {
 	case 1:
-		r->json = jsonx_parse(r->arena, r->body, r->body_len, &why);
+		r->json = jsonx_parse_ex(r->arena, r->body, r->body_len, &why,
+		    &status);
+		if (r->json == NULL && status == 422)
+			return http_invalid(r, "body", "invalid_unicode", why);
 		if (r->json == NULL)
 			return http_error(r, 400, "%s", why);
 		return 0;
