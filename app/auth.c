@@ -20,6 +20,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "password.h"
+#include "pwguard.h"
 #include "queries.h"
 #include "route.h"
 
@@ -196,7 +197,9 @@ auth_token(struct req *r)
 {
 	struct token_in	 in;
 	const char	*row[5];	/* id, hash, is_active, role, ver */
-	const char	*refresh, *rrow[1];
+	const char	*refresh, *rrow[1], *uid;
+	struct hashgate_slot slot;
+	bool		 ok;
 	int		 rc;
 
 	if (read_params(r, &in) < 0)
@@ -212,21 +215,30 @@ auth_token(struct req *r)
 		    "username and password are required");
 		return http_fail(r);
 	}
-	if (strlen(in.username) > LOGIN_MAX) {
-		password_verify_dummy(in.password);
-		return bad_grant(r, "Incorrect username or password");
-	}
-	rc = db_one(r, Q_USER_LOGIN, DB_ARGS(in.username), DB_ROW(row));
-	if (rc < 0)
+	/* The gate first: when it is full the refusal costs no query. */
+	if (pwguard_enter(r, &slot) < 0)
 		return oauth_fail(r);
-	/* One bcrypt either way: the answer and its time do not tell
-	 * whether the account exists. */
-	if (rc == 0) {
-		password_verify_dummy(in.password);
+	/* Nothing longer than an email names a user: no lookup. */
+	rc = strlen(in.username) > LOGIN_MAX ? 0 : db_one(r, Q_USER_LOGIN,
+	    DB_ARGS(in.username), DB_ROW(row));
+	uid = rc == 1 ? row[0] : NULL;
+	/* An unknown name is throttled as an account is: the answers and
+	 * their times do not tell whether the account exists.  One bcrypt
+	 * either way. */
+	if (rc < 0 || pwguard_check(r, uid, in.username) < 0) {
+		pwguard_leave(&slot);
+		return oauth_fail(r);
+	}
+	ok = uid != NULL ? password_verify(in.password, row[1]) :
+	    password_verify_dummy(in.password);
+	pwguard_leave(&slot);
+	if (!ok) {
+		if (pwguard_failed(r, uid, in.username) < 0)
+			return oauth_fail(r);
 		return bad_grant(r, "Incorrect username or password");
 	}
-	if (!password_verify(in.password, row[1]))
-		return bad_grant(r, "Incorrect username or password");
+	if (pwguard_succeeded(r, uid) < 0)
+		return oauth_fail(r);
 	if (strcmp(row[2], "t") != 0)
 		return bad_grant(r, "Inactive user");
 

@@ -16,7 +16,8 @@
 # step fails, what start already started is stopped again. Exit 1 with
 # one clear line when PORT is taken (checked before anything starts).
 # The workers inherit the caller's QUETZAL_* variables;
-# QUETZAL_DATABASE_URL is set to the private cluster's.
+# QUETZAL_DATABASE_URL is set to the private cluster's, QUETZAL_RUNTIME_DIR
+# to STACK_DIR.
 #
 # stop: stops nginx, then the workers (SIGTERM, SIGKILL after 10 s), then
 # PostgreSQL if start started it. Safe to repeat.
@@ -151,6 +152,8 @@ render_nginx_conf() {
 		-e "s|@SOCK@|$sock|g" \
 		-e "s|@ROOT@|$root|g" \
 		-e "s|@USER_DIRECTIVE@|$user_directive|g" \
+		-e "s|@AUTH_RATE@|${AUTH_RATE:-10r/m}|g" \
+		-e "s|@AUTH_BURST@|${AUTH_BURST:-10}|g" \
 		"$root/nginx/dev.conf.in" >"$STACK_DIR/nginx.conf"
 	if grep -n '@[A-Z_]*@' "$STACK_DIR/nginx.conf" >&2; then
 		die "placeholder left in $STACK_DIR/nginx.conf (see above)"
@@ -337,6 +340,8 @@ do_start() {
 		die "quetzal check-config failed"
 	fi
 
+	# The pool's shared files (the hash gate, lib/hashgate.h) live with it.
+	export QUETZAL_RUNTIME_DIR=$STACK_DIR
 	start_workers
 	start_nginx
 	wait_healthy
