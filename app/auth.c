@@ -129,6 +129,9 @@ forget_error(struct req *r)
 	r->nerrors = 0;
 }
 
+static const char *const token_params[] = { "grant_type", "username",
+    "password", "refresh_token", "scope" };
+
 static int
 read_params(struct req *r, struct token_in *in)
 {
@@ -142,6 +145,21 @@ read_params(struct req *r, struct token_in *in)
 		    "parameters must be strings in a JSON object");
 	}
 	if (r->nform > 0) {
+		/* RFC 6749 3.1: no parameter may be sent more than once
+		 * (ours are counted; unknown ones are ignored anyway). */
+		for (size_t k = 0; k < sizeof(token_params) /
+		    sizeof(token_params[0]); k++) {
+			int seen = 0;
+
+			for (int i = 0; i < r->nform; i++)
+				seen += strcmp(r->form[i].name,
+				    token_params[k]) == 0;
+			if (seen > 1)
+				return http_oauth_error(r, 400,
+				    "invalid_request", arena_printf(r->arena,
+				    "parameter %s is sent more than once",
+				    token_params[k]));
+		}
 		in->grant_type = http_pairs_get(r->form, r->nform,
 		    "grant_type");
 		in->username = http_pairs_get(r->form, r->nform, "username");

@@ -455,7 +455,8 @@ users_list(struct req *r)
 		char *end;
 
 		n = strtol(limit, &end, 10);
-		if (*limit < '0' || *limit > '9' || *end != '\0' ||
+		/* Plain digits, no leading zero: as GET /api/v1/tasks. */
+		if (*limit < '1' || *limit > '9' || *end != '\0' ||
 		    strlen(limit) > 3 || n < 1 || n > LIST_MAX)
 			http_invalid(r, "limit", "out_of_range",
 			    "must be an integer from 1 to 100");

@@ -155,14 +155,16 @@ has_body_method(const char *m)
 /* Decodes the body once, before any handler: a JSON body must be strict
  * JSON (400), a form must decode (400), anything else is a 415. */
 static int
-check_body(struct req *r)
+check_body(struct req *r, const struct route *rt)
 {
 	const char *why;
 	int status;
 
 	if (!has_body_method(r->method) || r->body_len == 0)
 		return 0;
-	switch (http_body_kind(r, true)) {
+	/* A route that reads no form says so in its 415 (an unmatched path
+	 * still decodes one, for its 404 or 405). */
+	switch (http_body_kind(r, rt == NULL || (rt->flags & ROUTE_FORM))) {
 	case 1:
 		r->json = jsonx_parse_ex(r->arena, r->body, r->body_len, &why,
 		    &status);
@@ -203,7 +205,7 @@ worker_dispatch(const struct worker_app *app, struct req *r)
 	    &rt, allow, sizeof(allow));
 	if (m == 1)
 		r->envelope = rt->envelope;
-	if (check_body(r) < 0) {
+	if (check_body(r, m == 1 ? rt : NULL) < 0) {
 		http_fail(r);
 		return;
 	}
