@@ -143,9 +143,9 @@ test-stack: tests swagger
 	    $(if $(wildcard build/swagger-ui/index.html),,QUETZAL_TEST_NO_SWAGGER=1) \
 	    tests/support/with-stack.sh sh -c '$(BUILD)/tests/integration && \
 	    $(BUILD)/tests/e2e && \
-	    QUETZAL_TEST_PGDOWN=1 $(BUILD)/tests/e2e --filter "pgdown/*" && \
-	    QUETZAL_TEST_HASHLOAD=1 $(BUILD)/tests/e2e \
-	    --filter "throttle/wrong_login_storm*"'
+	    QUETZAL_TEST_PGDOWN=1 $(BUILD)/tests/e2e --filter "pgdown/*" \
+	    $(if $(filter 1,$(SANITIZE)),,&& QUETZAL_TEST_HASHLOAD=1 \
+	    $(BUILD)/tests/e2e --filter "throttle/wrong_login_storm*")'
 
 # The end-to-end suite against workers under valgrind (memcheck).
 test-valgrind: tests swagger
