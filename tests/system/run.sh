@@ -184,6 +184,43 @@ t_nginx_headers_and_errors()
 	return $bad
 }
 
+# Issue 11 item 1 under systemd: the hash gate is one file shared by every
+# worker (RuntimeDirectory=quetzal-pool). With its places held from outside
+# (POSIX locks conflict with the workers' OFD locks), every worker refuses
+# a login at once with 503 + Retry-After; released, the login works.
+HG_PROBE='
+import fcntl, os, subprocess, sys
+email, pw = sys.argv[1], sys.argv[2]
+def login():
+    return subprocess.run(["curl", "-s", "--max-time", "10", "-D", "-", "-o", "/dev/null",
+        "-d", "grant_type=password&username=%s&password=%s" % (email, pw),
+        "http://127.0.0.1/api/v1/auth/token"], capture_output=True, text=True).stdout
+fd = os.open("/run/quetzal-pool/hash-slots", os.O_RDWR)
+fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 64, 0)
+held = [login() for _ in range(3)]
+fcntl.lockf(fd, fcntl.LOCK_UN, 64, 0)
+free = login()
+for h in held:
+    print("held", h.split(" ")[1], "ra" if "\nretry-after:" in h.lower() else "-")
+print("free", free.split(" ")[1])
+'
+
+t_hash_gate_shared_by_the_pool()
+{
+	local email out
+	ns test -f /run/quetzal-pool/hash-slots || { note "no /run/quetzal-pool/hash-slots"; return 1; }
+	if ns journalctl -q --no-pager -u 'quetzal@*' | grep -q 'hash gate: no runtime directory'; then
+		note "a worker runs without the shared gate"; return 1
+	fi
+	email="hg$$-$RANDOM@example.com"
+	[ "$(http -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+	    -d "{\"email\":\"$email\",\"username\":\"hg$$$RANDOM\",\"password\":\"hash gate 12\"}" \
+	    http://127.0.0.1/api/v1/users)" = 201 ] || { note "cannot register"; return 1; }
+	out=$(ns python3 -c "$HG_PROBE" "$email" "hash+gate+12" 2>&1)
+	note "$(echo "$out" | tr '\n' ' ')"
+	[ "$(echo "$out" | grep -c '^held 503 ra$')" = 3 ] && echo "$out" | grep -q '^free 200$'
+}
+
 # Issue 11 item 5: writers create tasks through nginx while a worker is
 # killed with SIGKILL and PostgreSQL is restarted. Every 201 is a task in
 # the database with its title; every other answer is a 502, or a 503 with
@@ -729,6 +766,7 @@ if [ "$FAILED" = 0 ]; then
 	run_test nginx_502_json_without_workers
 	run_test tls_site
 	run_test acknowledged_writes
+	run_test hash_gate_shared_by_the_pool
 	run_test rate_limit_on_token
 else
 	say "first deploy failed: the other tests cannot run"
