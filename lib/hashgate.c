@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 
 static char			 gate_path[PATH_MAX];	/* "" = local */
 static int			 gate_slots = HASHGATE_DEFAULT_SLOTS;
@@ -128,6 +129,7 @@ hashgate_enter(struct hashgate_slot *s)
 		if (!local_enter(s)) {
 			s->fd = -2;
 			atomic_fetch_add(&n_refused, 1);
+			metrics_hash_refused();
 			return false;
 		}
 		goto entered;
@@ -138,6 +140,7 @@ hashgate_enter(struct hashgate_slot *s)
 		log_msg(LOG_ERR, "hash gate: cannot open %s: %s", gate_path,
 		    strerror(errno));
 		atomic_fetch_add(&n_refused, 1);
+		metrics_hash_refused();
 		return false;
 	}
 	for (int i = 0; i < gate_slots; i++) {
@@ -159,6 +162,7 @@ hashgate_enter(struct hashgate_slot *s)
 	}
 	close(fd);
 	atomic_fetch_add(&n_refused, 1);
+	metrics_hash_refused();
 	return false;
 entered:
 	s->since_us = mono_us();

@@ -16,9 +16,10 @@
  * threads of one process get different open file descriptions, so they
  * exclude each other too.  No shared memory, no IPC object to remove.
  *
- * The counters (hashgate_stats) are this process's; /metrics sums them
- * over the pool, and hashgate_in_use() reads the pool-wide occupancy from
- * the locks themselves.
+ * Each refusal is counted for /metrics (metrics_hash_refused; the gate
+ * never waits, so quetzal_password_hash_waits_total stays 0).  The counters of
+ * hashgate_stats are this process's, and hashgate_in_use() reads the
+ * pool-wide occupancy from the locks themselves.
  */
 #ifndef LIB_HASHGATE_H
 #define LIB_HASHGATE_H

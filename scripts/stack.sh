@@ -140,8 +140,23 @@ do_status() {
 	return "$rc"
 }
 
+# metrics_allow_lines: QUETZAL_METRICS_ALLOW as nginx "allow" lines
+# (addresses or CIDRs that may read /metrics besides loopback).
+metrics_allow_lines() {
+	local o out="" list
+	IFS=, read -r -a list <<<"${QUETZAL_METRICS_ALLOW:-}"
+	for o in ${list[@]+"${list[@]}"}; do
+		o=$(printf '%s' "$o" | tr -d '[:space:]')
+		[[ -z $o ]] && continue
+		[[ $o =~ ^[0-9A-Fa-f.:]+(/[0-9]{1,3})?$ ]] ||
+			die "QUETZAL_METRICS_ALLOW: not an address or CIDR: $o"
+		out+='\t\t\tallow '"$o"';\n'
+	done
+	printf '%s' "$out" # escapes: awk -v expands them
+}
+
 render_nginx_conf() {
-	local user_directive=""
+	local user_directive="" allow
 	# As root, nginx would run its workers as "nobody", who can neither
 	# reach our socket nor write our temp dirs: keep them as root, like
 	# the quetzal workers (a dev/test stack on loopback only).
@@ -155,6 +170,11 @@ render_nginx_conf() {
 		-e "s|@AUTH_RATE@|${AUTH_RATE:-10r/m}|g" \
 		-e "s|@AUTH_BURST@|${AUTH_BURST:-10}|g" \
 		"$root/nginx/dev.conf.in" >"$STACK_DIR/nginx.conf"
+	# QUETZAL_METRICS_ALLOW: the /metrics location's "allow" lines
+	allow=$(metrics_allow_lines)
+	awk -v allow="$allow" '/^@METRICS_ALLOW@$/ { printf "%s", allow; next } { print }' \
+		"$STACK_DIR/nginx.conf" >"$STACK_DIR/nginx.conf.tmp"
+	mv -f -- "$STACK_DIR/nginx.conf.tmp" "$STACK_DIR/nginx.conf"
 	if grep -n '@[A-Z_]*@' "$STACK_DIR/nginx.conf" >&2; then
 		die "placeholder left in $STACK_DIR/nginx.conf (see above)"
 	fi

@@ -13,6 +13,7 @@
 #include <json.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -382,6 +383,7 @@ timed_get_ms(const char *path, const char *token, long want)
 	CURL		*c = curl_easy_init();
 	curl_off_t	 us = 0;
 	long		 status = 0;
+	CURLcode	 rc;
 
 	snprintf(url, sizeof(url), "%s%s", getenv("QUETZAL_TEST_URL"), path);
 	if (token != NULL) {
@@ -394,9 +396,11 @@ timed_get_ms(const char *path, const char *token, long want)
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	cr_assert_eq(curl_easy_perform(c), CURLE_OK);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &us);
+	cr_assert_eq(rc, CURLE_OK, "GET %s: %s after %.1f ms", path,
+	    curl_easy_strerror(rc), (double)us / 1000.0);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
 	curl_slist_free_all(h);
 	cr_assert_eq(status, want, "GET %s: %ld", path, status);
@@ -431,6 +435,21 @@ Test(throttle, wrong_login_storm_leaves_healthz_and_reads_fast,
 
 	if (getenv("QUETZAL_TEST_HASHLOAD") == NULL)
 		cr_skip_test("run alone: QUETZAL_TEST_HASHLOAD=1");
+	{
+		/* More workers than places, or the gate never refuses (the
+		 * metrics suite SIGKILLs workers: run this one before it). */
+		char	*pids = strdup(getenv("QUETZAL_TEST_WORKER_PIDS") ?
+			    getenv("QUETZAL_TEST_WORKER_PIDS") : "");
+		char	*save = NULL;
+		int	 live = 0;
+
+		for (char *p = strtok_r(pids, " ", &save); p != NULL;
+		    p = strtok_r(NULL, " ", &save))
+			live += kill(atoi(p), 0) == 0;
+		free(pids);
+		cr_assert_geq(live, 4, "needs the stack's 4 workers, %d live",
+		    live);
+	}
 	test_user_new(&me);
 	/* Real cost: every wrong login to these accounts is a bcrypt at
 	 * cost 12 (about 200 ms), whatever the stack's QUETZAL_BCRYPT_COST. */
@@ -480,6 +499,18 @@ Test(throttle, wrong_login_storm_leaves_healthz_and_reads_fast,
 	    "Retry-After");
 	cr_assert_gt(atomic_load(&s.n503), 0, "the gate never refused");
 	cr_assert_gt(atomic_load(&s.n400), 0, "no wrong login was checked");
+	{
+		/* Each refusal is counted in /metrics, pool-wide. */
+		struct resp	 m = http_get("/metrics", NULL);
+		const char	*line = strstr(m.body,
+				    "\nquetzal_password_hash_refusals_total ");
+
+		cr_assert_eq(m.status, 200);
+		cr_assert_not_null(line, "no refusals counter in /metrics");
+		cr_assert_geq(strtoll(line + 38, NULL, 10),
+		    atomic_load(&s.n503), "%.60s", line + 1);
+		resp_free(&m);
+	}
 	cr_assert_lt(ph, P99_LIMIT_MS, "p99 of /healthz %.1f ms", ph);
 	cr_assert_lt(pr, P99_LIMIT_MS, "p99 of GET /users/me %.1f ms", pr);
 }
