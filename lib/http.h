@@ -60,8 +60,8 @@ struct req {
 	struct json_object *json;	/* the parsed body, JSON requests */
 	struct http_pair *form;		/* the decoded body, form requests */
 	int		 nform;
-	/* The decoded query string (http_query): nquery is 0 until then,
-	 * -1 when undecodable, else 1 + the number of pairs. */
+	/* The decoded query string (http_req_init, http_query): nquery is
+	 * 0 until decoded, -1 when undecodable, else 1 + the pairs. */
 	struct http_pair *query_pairs;
 	int		 nquery;
 

@@ -201,6 +201,8 @@ render_nginx_conf() {
 		-e "s|@KEEPALIVE@|$keepalive|g" \
 		-e "s|@KEEP_CONN@|$keep_conn|g" \
 		-e "s|@KEEPALIVE_TIMEOUT@|${KEEPALIVE_TIMEOUT:-60}|g" \
+		-e "s|@AUTH_RATE@|${AUTH_RATE:-10r/m}|g" \
+		-e "s|@AUTH_BURST@|${AUTH_BURST:-10}|g" \
 		"$root/nginx/dev.conf.in" >"$STACK_DIR/nginx.conf"
 	# QUETZAL_METRICS_ALLOW: the /metrics location's "allow" lines
 	allow=$(metrics_allow_lines)

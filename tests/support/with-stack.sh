@@ -106,6 +106,10 @@ export WORKERS=${WORKERS:-4}
 # outlast that timeout
 export QUETZAL_THREADS=${QUETZAL_THREADS:-2} KEEPALIVE_TIMEOUT=${KEEPALIVE_TIMEOUT:-3}
 export QUETZAL_PG_FAST=1 QUETZAL_BCRYPT_COST=4
+# nginx's limit on the password routes (production: 10r/m, burst 10): the
+# suites log in from 127.0.0.1 many times a second; tests/e2e/test_limits.c
+# floods it from 127.0.0.2 to see the 429s.
+export AUTH_RATE=${AUTH_RATE:-50r/s} AUTH_BURST=${AUTH_BURST:-500}
 QUETZAL_JWT_SECRET=$(openssl rand -hex 32)
 export QUETZAL_JWT_SECRET
 # the file would win over QUETZAL_JWT_SECRET (SPEC 3)
