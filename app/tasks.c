@@ -24,6 +24,7 @@
 #include "db.h"
 #include "http.h"
 #include "jsonx.h"
+#include "log.h"
 #include "queries.h"
 #include "route.h"
 
@@ -367,28 +368,162 @@ tasks_create(struct req *r)
 	return http_send_json(r, 201, row[2]);
 }
 
-/* GET /api/v1/tasks/{id}: the hot path, one primary-key round trip. */
-int
-tasks_get(struct req *r)
+/* A string literal at o, without its NUL; the end. */
+#define put_lit(o, lit)	((char *)memcpy((o), (lit), sizeof(lit) - 1) + \
+			    sizeof(lit) - 1)
+
+/* s as a JSON string at o, escaped as PostgreSQL's escape_json() does;
+ * o has room for 6 * strlen(s) + 2.  Returns the end. */
+static char *
+put_json_string(char *o, const char *s)
 {
-	const char	*id = http_path_param(r, 0), *inm, *row[3];
+	static const char hex[] = "0123456789abcdef";
+	const char	*esc;
+
+	*o++ = '"';
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		switch (c) {
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		default:
+			if (c < 0x20) {
+				memcpy(o, "\\u00", 4);
+				o[4] = hex[c >> 4];
+				o[5] = hex[c & 15];
+				o += 6;
+			} else
+				*o++ = (char)c;
+			continue;
+		}
+		*o++ = esc[0];
+		*o++ = esc[1];
+	}
+	*o++ = '"';
+	return o;
+}
+
+/* A timestamp's text in UTC with DateStyle ISO ("2026-11-30 03:39:29.07",
+ * lib/db.c sets the style) at o as to_char(..., 'YYYY-MM-DD"T"HH24:MI:SS
+ * .US"Z"') gives it, quoted: 28 bytes.  NULL when the text is not of that
+ * shape (a year past 9999 or BC: never written by the API). */
+static char *
+put_json_time(char *o, const char *s)
+{
+	size_t	n = strlen(s), i;
+
+	if (n < 19 || n > 26 || n == 20 || s[4] != '-' || s[10] != ' ' ||
+	    s[13] != ':' || (n > 19 && s[19] != '.'))
+		return NULL;
+	*o++ = '"';
+	memcpy(o, s, 10);
+	o[10] = 'T';
+	memcpy(o + 11, s + 11, 8);
+	o += 19;
+	*o++ = '.';
+	for (i = 20; i < 26; i++)
+		*o++ = i < n ? s[i] : '0';
+	*o++ = 'Z';
+	*o++ = '"';
+	return o;
+}
+
+/* The task JSON from the columns id, version, title, description, done,
+ * due_date, created_at, updated_at (UTC) of task_get: byte for byte what
+ * task_json() (migration 0003, json_build_object) gives for that row.
+ * NULL when a column is not as expected. */
+static char *
+task_json_row(struct arena *a, const char *const *c)
+{
+	size_t	 n = 192 + strlen(c[0]) + 6 * strlen(c[2]) +
+	    (c[3] != NULL ? 6 * strlen(c[3]) : 0);
+	char	*buf = arena_alloc(a, n), *o = buf;
+
+	if (c[5] != NULL && strlen(c[5]) != 10)
+		return NULL;
+	o = put_lit(o, "{\"id\" : ");
+	o = stpcpy(o, c[0]);
+	o = put_lit(o, ", \"title\" : ");
+	o = put_json_string(o, c[2]);
+	o = put_lit(o, ", \"description\" : ");
+	if (c[3] != NULL)
+		o = put_json_string(o, c[3]);
+	else
+		o = put_lit(o, "null");
+	o = put_lit(o, ", \"done\" : ");
+	if (c[4] != NULL && c[4][0] == 't')
+		o = put_lit(o, "true");
+	else
+		o = put_lit(o, "false");
+	o = put_lit(o, ", \"due_date\" : ");
+	if (c[5] != NULL) {
+		*o++ = '"';
+		o = stpcpy(o, c[5]);
+		*o++ = '"';
+	} else
+		o = put_lit(o, "null");
+	o = put_lit(o, ", \"created_at\" : ");
+	if ((o = put_json_time(o, c[6])) == NULL)
+		return NULL;
+	o = put_lit(o, ", \"updated_at\" : ");
+	if ((o = put_json_time(o, c[7])) == NULL)
+		return NULL;
+	*o++ = '}';
+	*o = '\0';
+	return buf;
+}
+
+/* The task as task_get reads it: its ETag and JSON.  0, or -1 when the
+ * request has failed (recorded: the caller returns http_fail(r)). */
+static int
+task_read(struct req *r, const char *id, const char **etag,
+    const char **json)
+{
+	const char	*row[9];
+	char		*tag;
 	int		 rc;
 
 	rc = db_one(r, Q_TASK_GET, DB_ARGS(r->user_id, r->token_ver, id),
 	    DB_ROW(row));
 	if (rc < 0)
-		return http_fail(r);
-	if (rc == 0 || !token_ok(row[0]))
-		return app_auth_stale(r);
-	if (row[1] == NULL) {
-		not_found(r, id);
-		return http_fail(r);
+		return -1;
+	if (rc == 0 || !token_ok(row[0]))	/* as app_auth_stale() */
+		return http_error(r, 401, "the token was revoked");
+	if (row[1] == NULL)
+		return not_found(r, id);
+	*json = task_json_row(r->arena, row + 1);
+	if (*json == NULL) {
+		log_msg(LOG_ERR, "task %s: a column of task_get is not as "
+		    "expected: request_id=%s", id, r->request_id);
+		return http_error(r, 500, "internal error");
 	}
-	http_header(r, "ETag", "%s", row[1]);
+	*etag = tag = arena_alloc(r->arena, strlen(row[1]) + strlen(row[2]) +
+	    4);
+	tag = stpcpy(stpcpy(stpcpy(stpcpy(tag, "\""), row[1]), "."), row[2]);
+	tag[0] = '"';
+	tag[1] = '\0';
+	return 0;
+}
+
+/* GET /api/v1/tasks/{id}: the hot path, one primary-key round trip. */
+int
+tasks_get(struct req *r)
+{
+	const char	*id = http_path_param(r, 0), *inm, *etag, *json;
+
+	if (task_read(r, id, &etag, &json) < 0)
+		return http_fail(r);
+	http_header(r, "ETag", "%s", etag);
 	inm = http_param(r, "HTTP_IF_NONE_MATCH");
-	if (inm != NULL && etag_listed(inm, row[1], true))
+	if (inm != NULL && etag_listed(inm, etag, true))
 		return http_send_empty(r, 304);
-	return http_send_json(r, 200, row[2]);
+	return http_send_json(r, 200, json);
 }
 
 /* The answer to PUT and PATCH from ok, ETag, JSON, exists. */
@@ -430,34 +565,25 @@ int
 tasks_update(struct req *r)
 {
 	struct task_in	 in = { 0 };
-	const char	*id = http_path_param(r, 0), *row[4], *cur[3], *im;
+	const char	*id = http_path_param(r, 0), *row[4], *im, *etag, *json;
 	uint64_t	 seen;
 	bool		 desc, due;
-	int		 rc;
 
 	if (jsonx_read(r, task_patch_fields, &in, &seen) < 0)
 		return http_fail(r);
 	if (seen == 0) {
 		/* Nothing to change: the task as it is, preconditions
 		 * included, and no new version. */
-		rc = db_one(r, Q_TASK_GET, DB_ARGS(r->user_id, r->token_ver,
-		    id), DB_ROW(cur));
-		if (rc < 0)
+		if (task_read(r, id, &etag, &json) < 0)
 			return http_fail(r);
-		if (rc == 0 || !token_ok(cur[0]))
-			return app_auth_stale(r);
-		if (cur[1] == NULL) {
-			not_found(r, id);
-			return http_fail(r);
-		}
 		im = http_param(r, "HTTP_IF_MATCH");
-		if (im != NULL && !etag_listed(im, cur[1], false)) {
+		if (im != NULL && !etag_listed(im, etag, false)) {
 			http_error(r, 412, "task %s has changed since the ETag "
 			    "in If-Match; fetch it again", id);
 			return http_fail(r);
 		}
-		http_header(r, "ETag", "%s", cur[1]);
-		return http_send_json(r, 200, cur[2]);
+		http_header(r, "ETag", "%s", etag);
+		return http_send_json(r, 200, json);
 	}
 	desc = jsonx_seen(task_patch_fields, seen, "description");
 	due = jsonx_seen(task_patch_fields, seen, "due_date");

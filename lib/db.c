@@ -54,9 +54,10 @@ db_init(const char *conninfo, long statement_timeout_ms,
 	 * statistics of that moment; planned on a table that was nearly
 	 * empty then, a list page went on sorting the whole table after it
 	 * had grown (docs/decisions.md).  Off, a sequential scan is taken
-	 * only where no index can serve. */
+	 * only where no index can serve.  DateStyle=ISO: app/tasks.c turns
+	 * the text of timestamps and dates into JSON and relies on it. */
 	snprintf(db.options, sizeof(db.options), "-c statement_timeout=%ld "
-	    "-c enable_seqscan=off", statement_timeout_ms);
+	    "-c enable_seqscan=off -c DateStyle=ISO", statement_timeout_ms);
 	db.queries = queries;
 	db.nqueries = nqueries;
 }

@@ -386,6 +386,54 @@ Test(tasks, get_answers_the_task_with_its_etag)
 	free(id);
 }
 
+/* GET builds the JSON and ETag in C from the row (app/tasks.c,
+ * task_json_row): byte for byte what task_json() and task_etag() give,
+ * for escapes, NULLs, early years and whole-second times. */
+Test(tasks, get_body_and_etag_are_byte_for_byte_task_json_and_task_etag)
+{
+	static const char *const bodies[] = {
+		"{\"title\":\"q\\\"uo\\\\te \\u0001\\u001f\\b\\f\\n\\r\\t/ "
+		    "\\u00e9 \\ud83d\\ude00 \\u007f\",\"description\":null}",
+		"{\"title\":\"x\",\"description\":\"a\\u2028b\",\"due_date\":"
+		    "\"0999-12-31\",\"done\":true}",
+		"{\"title\":\"y\",\"description\":\"\",\"due_date\":"
+		    "\"9999-01-01\"}",
+	};
+	struct test_user	 u;
+	struct resp		 r;
+	char			*id, *want, *etag, *want_etag;
+	size_t			 i;
+
+	test_user_new(&u);
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		id = task_new(&u, bodies[i]);
+		if (i > 0)	/* whole seconds, and a half */
+			free(sql1("UPDATE tasks SET created_at = "
+			    "date_trunc('second', created_at) + $2::interval "
+			    "WHERE id = $1 RETURNING id", id,
+			    i == 1 ? "0 s" : "0.5 s", NULL));
+		want = sql1("SELECT task_json(t)::text FROM tasks t "
+		    "WHERE id = $1", id, NULL);
+		want_etag = sql1("SELECT task_etag(t) FROM tasks t "
+		    "WHERE id = $1", id, NULL);
+		r = call("GET", task_path(id), &u, NULL, NULL, NULL);
+		cr_assert_eq(r.status, 200, "%s", r.body);
+		cr_assert_str_eq(r.body, want);
+		etag = resp_header(&r, "ETag");
+		cr_assert_str_eq(etag, want_etag);
+		free(etag);
+		resp_free(&r);
+		/* the empty PATCH answers the same */
+		r = call("PATCH", task_path(id), &u, "{}", NULL, NULL);
+		cr_assert_eq(r.status, 200, "%s", r.body);
+		cr_assert_str_eq(r.body, want);
+		resp_free(&r);
+		free(want);
+		free(want_etag);
+		free(id);
+	}
+}
+
 Test(tasks, if_none_match_with_the_current_etag_is_304)
 {
 	struct test_user	 u;
