@@ -291,12 +291,15 @@ utf8_chars(const char *s)
 	return n;
 }
 
+static char	*task_page_json(struct arena *, const struct db_result *, int);
+
 /* GET /api/v1/tasks: ?done ?q ?due_before ?limit ?cursor (SPEC 4.4, 4.6) */
 int
 tasks_list(struct req *r)
 {
-	const char		*limit, *cursor, *done, *q, *due, *row[2];
+	const char		*limit, *cursor, *done, *q, *due, *page;
 	const char		*ts = "infinity", *after = "0";
+	struct db_result	 res;
 	int			 rc;
 
 	/* The query string was decoded once, by http_req_init. */
@@ -332,19 +335,26 @@ tasks_list(struct req *r)
 	/* A variant per index (tasks.sql): a generic plan of one query with
 	 * optional filters could not use the done or the trigram index. */
 	if (q != NULL)
-		rc = db_one(r, Q_TASK_LIST_Q, DB_ARGS(r->user_id, r->token_ver,
-		    ts, after, limit, due, done, q), DB_ROW(row));
+		rc = db_all(r, Q_TASK_LIST_Q, DB_ARGS(r->user_id, r->token_ver,
+		    ts, after, limit, due, done, q), &res);
 	else if (done != NULL)
-		rc = db_one(r, Q_TASK_LIST_DONE, DB_ARGS(r->user_id,
-		    r->token_ver, ts, after, limit, due, done), DB_ROW(row));
+		rc = db_all(r, Q_TASK_LIST_DONE, DB_ARGS(r->user_id,
+		    r->token_ver, ts, after, limit, due, done), &res);
 	else
-		rc = db_one(r, Q_TASK_LIST, DB_ARGS(r->user_id, r->token_ver,
-		    ts, after, limit, due), DB_ROW(row));
+		rc = db_all(r, Q_TASK_LIST, DB_ARGS(r->user_id, r->token_ver,
+		    ts, after, limit, due), &res);
 	if (rc < 0)
 		return http_fail(r);
-	if (rc == 0 || !token_ok(row[0]))
+	if (res.nrows == 0 || !token_ok(db_value(&res, 0, 0)))
 		return app_auth_stale(r);
-	return http_send_json(r, 200, row[1]);
+	page = task_page_json(r->arena, &res, atoi(limit));
+	if (page == NULL) {
+		log_msg(LOG_ERR, "a column of the task list is not as "
+		    "expected: request_id=%s", r->request_id);
+		http_error(r, 500, "internal error");
+		return http_fail(r);
+	}
+	return http_send_json(r, 200, page);
 }
 
 /* POST /api/v1/tasks */
@@ -477,6 +487,100 @@ task_json_row(struct arena *a, const char *const *c)
 	*o++ = '}';
 	*o = '\0';
 	return buf;
+}
+
+/* The list cursor after a task: base64url, unpadded, of "<created_at in
+ * microseconds since the epoch>.<id>", as task_cursor() writes it. */
+static char *
+task_cursor_text(struct arena *a, const char *us, const char *id)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+	    "qrstuvwxyz0123456789-_";
+	const char	*raw = arena_printf(a, "%s.%s", us, id);
+	size_t		 n = strlen(raw), i;
+	char		*out = arena_alloc(a, n / 3 * 4 + 5), *o = out;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)(unsigned char)raw[i] << 16 |
+		    (uint32_t)(unsigned char)raw[i + 1] << 8 |
+		    (unsigned char)raw[i + 2];
+
+		*o++ = b64[v >> 18 & 63];
+		*o++ = b64[v >> 12 & 63];
+		*o++ = b64[v >> 6 & 63];
+		*o++ = b64[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)(unsigned char)raw[i] << 16;
+
+		*o++ = b64[v >> 18 & 63];
+		*o++ = b64[v >> 12 & 63];
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)(unsigned char)raw[i] << 16 |
+		    (uint32_t)(unsigned char)raw[i + 1] << 8;
+
+		*o++ = b64[v >> 18 & 63];
+		*o++ = b64[v >> 12 & 63];
+		*o++ = b64[v >> 6 & 63];
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The page from task_list's rows (tasks.sql): byte for byte the
+ * json_build_object('items', ..., 'next_cursor', ...) it used to be.
+ * NULL when a column is not as expected. */
+static char *
+task_page_json(struct arena *a, const struct db_result *res, int limit)
+{
+	int		 n = 0, i;
+	const char	**items, *cursor = NULL;
+	size_t		 total = 64, *lens;
+	char		*out, *o;
+
+	items = arena_alloc(a, sizeof(*items) * (size_t)(res->nrows + 1));
+	lens = arena_alloc(a, sizeof(*lens) * (size_t)(res->nrows + 1));
+	for (i = 0; i < res->nrows && i < limit; i++) {
+		const char *c[8];
+
+		if (db_value(res, i, 1) == NULL)	/* no task at all */
+			break;
+		for (int k = 0; k < 8; k++)
+			c[k] = db_value(res, i, k + 1);
+		if (c[2] == NULL || c[6] == NULL || c[7] == NULL ||
+		    (items[n] = task_json_row(a, c)) == NULL)
+			return NULL;
+		lens[n] = strlen(items[n]);
+		total += lens[n] + 2;
+		n++;
+	}
+	if (res->nrows > limit && limit > 0) {
+		const char *us = db_value(res, limit - 1, 9),
+		    *id = db_value(res, limit - 1, 1);
+
+		if (us == NULL || id == NULL)
+			return NULL;
+		cursor = task_cursor_text(a, us, id);
+		total += strlen(cursor);
+	}
+	o = out = arena_alloc(a, total);
+	o = put_lit(o, "{\"items\" : [");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			o = put_lit(o, ", ");
+		memcpy(o, items[i], lens[i]);
+		o += lens[i];
+	}
+	o = put_lit(o, "], \"next_cursor\" : ");
+	if (cursor != NULL) {
+		*o++ = '"';
+		o = stpcpy(o, cursor);
+		*o++ = '"';
+	} else
+		o = put_lit(o, "null");
+	*o++ = '}';
+	*o = '\0';
+	return out;
 }
 
 /* The task as task_get reads it: its ETag and JSON.  0, or -1 when the

@@ -434,6 +434,60 @@ Test(tasks, get_body_and_etag_are_byte_for_byte_task_json_and_task_etag)
 	}
 }
 
+/* The list page is built in C from rows (app/tasks.c, task_page_json):
+ * byte for byte the json_build_object of json_agg(task_json(t)) and
+ * task_cursor(t) that PostgreSQL built before, on every page of a walk,
+ * the last one and an empty one. */
+Test(tasks, list_pages_are_byte_for_byte_what_postgresql_built)
+{
+	struct test_user	 u;
+	struct resp		 r;
+	char			*want, path[256], off[16], *cur = NULL;
+	int			 page;
+
+	test_user_new(&u);
+	free(task_new(&u, "{\"title\":\"a \\\"q\\\" \\\\ \\u0002 \\u00e9\","
+	    "\"description\":null,\"due_date\":\"2027-01-02\"}"));
+	free(task_new(&u, "{\"title\":\"b\",\"description\":\"x\\ny\","
+	    "\"done\":true}"));
+	free(task_new(&u, "{\"title\":\"c\"}"));
+	for (page = 0; page < 3; page++) {
+		snprintf(off, sizeof(off), "%d", page * 2);
+		want = sql1("SELECT json_build_object('items', coalesce("
+		    "json_agg(task_json(t) ORDER BY t.created_at DESC, t.id "
+		    "DESC), '[]'), 'next_cursor', (SELECT task_cursor(x) FROM "
+		    "tasks x WHERE x.owner_id = $1 ORDER BY x.created_at DESC, "
+		    "x.id DESC OFFSET $2::integer + 1 LIMIT 1 - (SELECT "
+		    "(count(*) <= $2::integer + 2)::integer FROM tasks WHERE "
+		    "owner_id = $1)))::text FROM (SELECT * FROM tasks WHERE "
+		    "owner_id = $1 ORDER BY created_at DESC, id DESC OFFSET "
+		    "$2::integer LIMIT 2) t", u.id, off, NULL);
+		if (cur == NULL)
+			snprintf(path, sizeof(path), "/api/v1/tasks?limit=2");
+		else
+			snprintf(path, sizeof(path),
+			    "/api/v1/tasks?limit=2&cursor=%s", cur);
+		r = call("GET", path, &u, NULL, NULL, NULL);
+		cr_assert_eq(r.status, 200, "%s", r.body);
+		cr_assert_str_eq(r.body, want, "page %d", page);
+		free(cur);
+		cur = resp_str(&r, "next_cursor") ?
+		    strdup(resp_str(&r, "next_cursor")) : NULL;
+		resp_free(&r);
+		free(want);
+		if (cur == NULL)
+			break;
+	}
+	cr_assert_eq(page, 1, "3 tasks at 2 a page: 2 pages");
+	free(cur);
+	/* an empty page */
+	r = call("GET", "/api/v1/tasks?q=nothing-has-this-title", &u, NULL,
+	    NULL, NULL);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	cr_assert_str_eq(r.body, "{\"items\" : [], \"next_cursor\" : null}");
+	resp_free(&r);
+}
+
 Test(tasks, if_none_match_with_the_current_etag_is_304)
 {
 	struct test_user	 u;
