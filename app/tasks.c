@@ -292,6 +292,8 @@ utf8_chars(const char *s)
 }
 
 static char	*task_page_json(struct arena *, const struct db_result *, int);
+static char	*task_json_row(struct arena *, const char *const *);
+static char	*task_etag_text(struct arena *, const char *, const char *);
 
 /* GET /api/v1/tasks: ?done ?q ?due_before ?limit ?cursor (SPEC 4.4, 4.6) */
 int
@@ -362,7 +364,7 @@ int
 tasks_create(struct req *r)
 {
 	struct task_in	 in = { 0 };
-	const char	*row[3];	/* id, ETag, task JSON */
+	const char	*row[8], *json;	/* task_get's task columns */
 	int		 rc;
 
 	if (jsonx_read(r, task_fields, &in, NULL) < 0)
@@ -373,9 +375,15 @@ tasks_create(struct req *r)
 		return http_fail(r);
 	if (rc == 0)		/* the token's user is gone or changed */
 		return app_auth_stale(r);
+	if ((json = task_json_row(r->arena, row)) == NULL) {
+		log_msg(LOG_ERR, "a column of task_insert is not as expected: "
+		    "request_id=%s", r->request_id);
+		http_error(r, 500, "internal error");
+		return http_fail(r);
+	}
 	http_header(r, "Location", "/api/v1/tasks/%s", row[0]);
-	http_header(r, "ETag", "%s", row[1]);
-	return http_send_json(r, 201, row[2]);
+	http_header(r, "ETag", "%s", task_etag_text(r->arena, row[0], row[1]));
+	return http_send_json(r, 201, json);
 }
 
 /* A string literal at o, without its NUL; the end. */
@@ -583,6 +591,18 @@ task_page_json(struct arena *a, const struct db_result *res, int limit)
 	return out;
 }
 
+/* A task's strong ETag, "<id>.<version>", as task_etag() writes it. */
+static char *
+task_etag_text(struct arena *a, const char *id, const char *version)
+{
+	char	*tag = arena_alloc(a, strlen(id) + strlen(version) + 4), *o;
+
+	o = stpcpy(stpcpy(stpcpy(stpcpy(tag, "\""), id), "."), version);
+	o[0] = '"';
+	o[1] = '\0';
+	return tag;
+}
+
 /* The task as task_get reads it: its ETag and JSON.  0, or -1 when the
  * request has failed (recorded: the caller returns http_fail(r)). */
 static int
@@ -590,7 +610,6 @@ task_read(struct req *r, const char *id, const char **etag,
     const char **json)
 {
 	const char	*row[9];
-	char		*tag;
 	int		 rc;
 
 	rc = db_one(r, Q_TASK_GET, DB_ARGS(r->user_id, r->token_ver, id),
@@ -607,11 +626,7 @@ task_read(struct req *r, const char *id, const char **etag,
 		    "expected: request_id=%s", id, r->request_id);
 		return http_error(r, 500, "internal error");
 	}
-	*etag = tag = arena_alloc(r->arena, strlen(row[1]) + strlen(row[2]) +
-	    4);
-	tag = stpcpy(stpcpy(stpcpy(stpcpy(tag, "\""), row[1]), "."), row[2]);
-	tag[0] = '"';
-	tag[1] = '\0';
+	*etag = task_etag_text(r->arena, row[1], row[2]);
 	return 0;
 }
 

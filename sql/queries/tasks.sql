@@ -21,12 +21,14 @@ WHERE u.id = $1::bigint;
 
 -- name: task_insert
 -- $3 title, $4 description, $5 due_date, $6 done (NULL: false).
--- id, ETag, task JSON; no row when the caller's token is no longer good.
+-- task_get's task columns (the handler builds ETag and JSON); no row when
+-- the caller's token is no longer good.
 INSERT INTO tasks (owner_id, title, description, due_date, done)
 SELECT u.id, $3::text, $4::text, $5::date, coalesce($6::boolean, false)
 FROM users u
 WHERE u.id = $1::bigint AND u.is_active AND u.token_version = $2::integer
-RETURNING id, task_etag(tasks), task_json(tasks);
+RETURNING id, version, title, description, done, due_date,
+    created_at AT TIME ZONE 'UTC', updated_at AT TIME ZONE 'UTC';
 
 -- name: task_replace
 -- PUT: $3 id, $4 title, $5 description, $6 due_date, $7 done (NULL:
