@@ -190,6 +190,7 @@ db_status_for(const char *sqlstate)
 	    strncmp(sqlstate, "22", 2) == 0)	/* data exceptions */
 		return 422;
 	if (strcmp(sqlstate, "57014") == 0 ||	/* statement timeout */
+	    strcmp(sqlstate, "25006") == 0 ||	/* read-only: a standby */
 	    strncmp(sqlstate, "08", 2) == 0 ||	/* connection exceptions */
 	    strncmp(sqlstate, "53", 2) == 0 ||	/* insufficient resources */
 	    strncmp(sqlstate, "57P", 3) == 0 ||	/* shutdown, crash */
@@ -197,6 +198,20 @@ db_status_for(const char *sqlstate)
 	    strcmp(sqlstate, "40P01") == 0)	/* deadlock */
 		return 503;
 	return 500;
+}
+
+/*
+ * 25006 (read_only_sql_transaction): this connection reached a server
+ * that no longer takes writes, a primary demoted to a standby while we
+ * were connected.  The connection itself is fine, so nothing else would
+ * drop it: drop it here, and the next request connects again, where
+ * libpq's target_session_attrs=read-write finds the new primary among
+ * the URL's hosts (README, Scaling out).
+ */
+static bool
+must_reconnect(const char *sqlstate)
+{
+	return strcmp(sqlstate, "25006") == 0;
 }
 
 static const char *
@@ -246,7 +261,8 @@ run(struct req *r, int q, const char *const *args, int nargs)
 	if (PQstatus(db.conn) != CONNECTION_OK) {
 		db.up = false;
 		state = NULL;
-	}
+	} else if (state != NULL && must_reconnect(state))
+		db.up = false;
 	status = db_status_for(state);
 	/* The primary message only: DETAIL quotes the row's values (an
 	 * email in "Key (email)=(...) already exists"), SPEC 6. */
@@ -336,7 +352,10 @@ simple(struct req *r, const char *sql)
 	res = PQexec(db.conn, sql);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok) {
-		if (PQstatus(db.conn) != CONNECTION_OK)
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		if (PQstatus(db.conn) != CONNECTION_OK ||
+		    (state != NULL && must_reconnect(state)))
 			db.up = false;
 		log_msg(LOG_ERR, "%s failed: request_id=%s", sql,
 		    r->request_id);
