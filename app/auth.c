@@ -25,6 +25,7 @@
 
 struct app_auth		 app_auth = { 1800, 1209600, 12 };
 static struct auth_key	 key;
+static struct auth_key	 previous_key;	/* QUETZAL_JWT_SECRET_PREVIOUS_FILE */
 static struct auth_cache *cache;
 
 /* The longest email is 254 bytes; nothing longer can name a user. */
@@ -44,6 +45,13 @@ app_auth_init(const struct config *c)
 	key.bytes = (const unsigned char *)c->jwt_key;
 	key.len = c->jwt_key_len;
 	key.max_ttl = c->token_ttl;
+	key.previous = NULL;
+	if (c->jwt_prev_key != NULL) {
+		previous_key.bytes = (const unsigned char *)c->jwt_prev_key;
+		previous_key.len = c->jwt_prev_key_len;
+		previous_key.max_ttl = c->token_ttl;
+		key.previous = &previous_key;
+	}
 	auth_cache_free(cache);
 	cache = auth_cache_new(&key);
 	/* At the configured cost, so an unknown user costs what a known

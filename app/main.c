@@ -127,6 +127,9 @@ cmd_check_config(int argc, char **argv)
 	} else
 		printf("jwt key        %zu bytes from %s\n",
 		    app_config.jwt_key_len, app_config.jwt_key_source);
+	if (app_config.jwt_prev_key != NULL)
+		printf("previous key   %zu bytes (tokens it signed still "
+		    "verify)\n", app_config.jwt_prev_key_len);
 	printf("token ttl      %lds\nrefresh ttl    %lds\nbcrypt cost    "
 	    "%d\nmax body       %ld bytes\nstmt timeout   %ldms\n"
 	    "cors origins   %s\n", app_config.token_ttl,
