@@ -21,6 +21,12 @@
 #                redeploy under load fails no request
 #   check        /readyz through nginx; on failure, back to the previous
 #                release and exit 1
+#
+# Roles (README, Scaling out): --role all is all of the above on one host;
+# --role front is nginx only, balancing over --app-servers; --role app is
+# the workers only, on a TCP socket that only the front hosts may reach,
+# with the shared key of --jwt-secret-file; its check is /readyz spoken
+# in FastCGI to its own socket.
 set -euo pipefail
 umask 022
 
@@ -37,6 +43,18 @@ usage: sudo ./deploy.sh [options]
   --no-tls               back to plain HTTP on port 80
   --restart              roll the workers even when nothing changed
   --print-nginx-site     print the nginx site these options give, change nothing
+  --role all|front|app   all: one host (default); front: nginx only, in front
+                         of --app-servers; app: workers only (see README,
+                         Scaling out)
+  --app-servers H:P,...  front: the app hosts' FastCGI addresses
+  --listen ADDR:PORT     app: the TCP address of quetzal.socket
+  --allow-from A[,...]   app: the front host(s) allowed to connect to it
+  --jwt-secret-file F    the HS256 key shared by every app host (required for
+                         --role app); a new key keeps the old one as the
+                         previous key until the tokens it signed expire
+  --backups on|off       the daily backup timer on this host (default on)
+  --migrate first|skip   run migrations before the workers (default), or
+                         never on this host (another host runs them)
   -h, --help             this text
 Settings are remembered in /etc/quetzal/deploy.conf.
 EOF
@@ -56,6 +74,7 @@ die() { printf 'deploy: error: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- options
 opt_workers='' opt_db='' opt_name='' opt_cert='' opt_key='' opt_restart=0 opt_print_site=0 opt_no_tls=0
+opt_role='' opt_app_servers='' opt_listen='' opt_allow_from='' opt_jwt_file='' opt_backups='' opt_migrate=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--workers) opt_workers=${2:?--workers needs N}; shift 2;;
@@ -71,6 +90,13 @@ while [ $# -gt 0 ]; do
 	--no-tls) opt_no_tls=1; shift;;
 	--restart) opt_restart=1; shift;;
 	--print-nginx-site) opt_print_site=1; shift;;
+	--role|--app-servers|--listen|--allow-from|--jwt-secret-file|--backups|--migrate)
+		[ $# -ge 2 ] || die "$1 needs a value"
+		o=${1#--}; o=opt_${o//-/_}; [ "$o" = opt_jwt_secret_file ] && o=opt_jwt_file
+		printf -v "$o" '%s' "$2"; shift 2;;
+	--role=*|--app-servers=*|--listen=*|--allow-from=*|--jwt-secret-file=*|--backups=*|--migrate=*)
+		o=${1%%=*}; o=${o#--}; o=opt_${o//-/_}; [ "$o" = opt_jwt_secret_file ] && o=opt_jwt_file
+		printf -v "$o" '%s' "${1#*=}"; shift;;
 	-h|--help) usage; exit 0;;
 	*) usage >&2; die "unknown option: $1";;
 	esac
@@ -82,12 +108,63 @@ fi
 
 # Remembered settings: a plain re-run keeps what the last run chose.
 WORKERS='' SERVER_NAME='' TLS=0
+ROLE='' APP_SERVERS='' LISTEN='' ALLOW_FROM='' JWT_SECRET_FILE='' BACKUPS='' MIGRATE=''
 if [ -f "$ETC/deploy.conf" ]; then
 	# shellcheck source=/dev/null
 	. "$ETC/deploy.conf"
 fi
 [ -n "$opt_workers" ] && WORKERS=$opt_workers
 [ -n "$opt_name" ] && SERVER_NAME=$opt_name
+[ -n "$opt_role" ] && ROLE=$opt_role
+[ -n "$opt_app_servers" ] && APP_SERVERS=$opt_app_servers
+[ -n "$opt_listen" ] && LISTEN=$opt_listen
+[ -n "$opt_allow_from" ] && ALLOW_FROM=$opt_allow_from
+[ -n "$opt_jwt_file" ] && JWT_SECRET_FILE=$(realpath -m -- "$opt_jwt_file")
+[ -n "$opt_backups" ] && BACKUPS=$opt_backups
+[ -n "$opt_migrate" ] && MIGRATE=$opt_migrate
+ROLE=${ROLE:-all} BACKUPS=${BACKUPS:-on} MIGRATE=${MIGRATE:-first}
+case $ROLE in all|front|app) ;; *) die "--role: all, front or app, got '$ROLE'";; esac
+case $BACKUPS in on|off) ;; *) die "--backups: on or off, got '$BACKUPS'";; esac
+case $MIGRATE in first|skip) ;; *) die "--migrate: first or skip, got '$MIGRATE'";; esac
+# is_ip A: an IPv4 or IPv6 address (no host names: they go into unit files
+# and nginx's upstream, where a name would be resolved once, or not at all).
+is_ip()
+{
+	case $1 in
+	*[!0-9.]*) ;;
+	*.*.*.*) return 0;;
+	esac
+	case $1 in *:*) [[ $1 =~ ^[0-9A-Fa-f:.]+$ ]] && return 0;; esac
+	return 1
+}
+# hostport A: "ADDR:PORT" or "[V6]:PORT" with a port 1..65535.
+hostport()
+{
+	local h=${1%:*} p=${1##*:}
+	h=${h#[}; h=${h%]}
+	case $p in ''|*[!0-9]*) return 1;; esac
+	[ "$p" -ge 1 ] && [ "$p" -le 65535 ] && is_ip "$h"
+}
+case $ROLE in
+front)
+	[ -n "$APP_SERVERS" ] || die "--role front needs --app-servers HOST:PORT,..."
+	for a in ${APP_SERVERS//,/ }; do
+		hostport "$a" || die "--app-servers: not an IP:PORT: '$a'"
+	done;;
+app)
+	[ -n "$LISTEN" ] || die "--role app needs --listen ADDR:PORT"
+	hostport "$LISTEN" || die "--listen: not an IP:PORT: '$LISTEN'"
+	[ -n "$ALLOW_FROM" ] || die "--role app needs --allow-from FRONT[,...]"
+	for a in ${ALLOW_FROM//,/ }; do
+		is_ip "${a%/*}" || die "--allow-from: not an address: '$a'"
+	done
+	[ -n "$JWT_SECRET_FILE" ] || die "--role app needs --jwt-secret-file F: every app host must sign and verify with the same key";;
+esac
+if [ -n "$JWT_SECRET_FILE" ] && [ "$opt_print_site" = 0 ]; then
+	[ -r "$JWT_SECRET_FILE" ] || die "--jwt-secret-file: cannot read $JWT_SECRET_FILE"
+	[ "$(tr -d '\r\n' <"$JWT_SECRET_FILE" | wc -c)" -ge 32 ] ||
+	    die "--jwt-secret-file: $JWT_SECRET_FILE holds fewer than 32 bytes"
+fi
 WORKERS=${WORKERS:-2}
 SERVER_NAME=${SERVER_NAME:-_}
 case $WORKERS in
@@ -136,18 +213,29 @@ render_site()
 		case $o in *[\"\\\;{}\ ]*) die "QUETZAL_CORS_ORIGINS: bad character in $o";; esac
 		cors="$cors	\"$o\" 1;\n"
 	done
+	# --role front: one upstream server per app host.
+	servers=
+	if [ "$ROLE" = front ]; then
+		for o in ${APP_SERVERS//,/ }; do
+			servers="$servers	server $o max_fails=3 fail_timeout=10s;\n"
+		done
+	fi
 	awk -v tls="$TLS" -v ipv6="$ipv6" -v name="$SERVER_NAME" \
 	    -v sock="$SOCKET" -v share="$OPT/current/share/quetzal" \
 	    -v body="$max_body" -v cors="$cors" \
+	    -v front="$([ "$ROLE" = front ] && echo 1 || echo 0)" -v servers="$servers" \
 	    -v cert="$ETC/tls/cert.pem" -v key="$ETC/tls/key.pem" '
 	{
 		keep = 1
 		if ($0 ~ /#@tls/ && !tls) keep = 0
 		if ($0 ~ /#@plain/ && tls) keep = 0
 		if ($0 ~ /#@ipv6/ && !ipv6) keep = 0
+		if ($0 ~ /#@front/ && !front) keep = 0
+		if ($0 ~ /#@local/ && front) keep = 0
 		if (!keep) next
 		sub(/[ \t]*#@.*$/, "")
 		if ($0 ~ /^@CORS_ORIGINS@$/) { printf "%s", cors; next }
+		if ($0 ~ /^@APP_SERVERS@$/) { printf "%s", servers; next }
 		gsub(/@SERVER_NAME@/, name); gsub(/@SOCKET@/, sock)
 		gsub(/@SHARE@/, share); gsub(/@MAX_BODY@/, body)
 		gsub(/@TLS_CERT@/, cert); gsub(/@TLS_KEY@/, key)
