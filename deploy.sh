@@ -267,13 +267,14 @@ install_file()
 # Build and run dependencies. apt runs only when one is missing, so a host
 # that has them all needs no network.
 PKGS="make gcc pkg-config libpq-dev libjson-c-dev libjwt-dev libfcgi-dev
-libssl-dev libsystemd-dev libcrypt-dev nginx postgresql-client curl"
+libssl-dev libsystemd-dev libcrypt-dev postgresql-client curl"
+[ "$ROLE" = app ] || PKGS="$PKGS nginx"
 # The database: --database-url, else the one configured, else a local one.
 DB_URL=$opt_db
 [ -z "$DB_URL" ] && DB_URL=$(env_get QUETZAL_DATABASE_URL)
 DB_URL=${DB_URL:-$LOCAL_DB_URL}
 LOCAL_DB=0
-if [ "$DB_URL" = "$LOCAL_DB_URL" ]; then
+if [ "$DB_URL" = "$LOCAL_DB_URL" ] && [ "$ROLE" != front ]; then
 	LOCAL_DB=1
 	PKGS="$PKGS postgresql"
 fi
@@ -339,17 +340,19 @@ ls -1t "$OPT/releases" | tail -n +6 | while read -r r; do
 done
 
 # ---------------------------------------------------------------- user
-if ! getent passwd quetzal >/dev/null; then
+if [ "$ROLE" != front ] && ! getent passwd quetzal >/dev/null; then
 	adduser --system --group --home /var/lib/quetzal --no-create-home \
 	    --shell /usr/sbin/nologin --gecos 'quetzal workers' quetzal >/dev/null
 	say "created system user quetzal"
 fi
 NGINX_GROUP=www-data
-getent group "$NGINX_GROUP" >/dev/null || die "no group $NGINX_GROUP (nginx's)"
+[ "$ROLE" = app ] || getent group "$NGINX_GROUP" >/dev/null || die "no group $NGINX_GROUP (nginx's)"
 
 # ---------------------------------------------------------------- config
 install -d -m 0755 "$ETC"
-if [ ! -f "$ETC/quetzal.env" ]; then
+if [ "$ROLE" = front ]; then
+	:	# no workers here; a quetzal.env, when present, gives CORS and the body limit
+elif [ ! -f "$ETC/quetzal.env" ]; then
 	cat >"$ETC/quetzal.env.tmp" <<EOF
 # quetzal configuration (SPEC 3), read by the quetzal units as
 # EnvironmentFile. After a change run ./deploy.sh again: it notices, rewrites
@@ -376,13 +379,37 @@ elif [ -n "$opt_db" ] && ! grep -qxF "QUETZAL_DATABASE_URL=$opt_db" "$ETC/quetza
 	changed "database URL set in $ETC/quetzal.env"; ROLL=1
 fi
 
-if [ ! -s "$ETC/jwt_secret" ]; then
+if [ "$ROLE" = front ]; then
+	:	# no key: the front only forwards
+elif [ -n "$JWT_SECRET_FILE" ]; then
+	# The key every app host shares.  A different one is a rotation: the
+	# installed key becomes the previous key, which still verifies the
+	# tokens it signed until they expire (QUETZAL_TOKEN_TTL).
+	if ! [ -s "$ETC/jwt_secret" ] || ! cmp -s "$JWT_SECRET_FILE" "$ETC/jwt_secret"; then
+		if [ -s "$ETC/jwt_secret" ]; then
+			(umask 077; cp "$ETC/jwt_secret" "$ETC/jwt_secret.previous")
+			changed "the JWT key changed: the old one verifies its tokens until they expire"
+		fi
+		(umask 077; cp "$JWT_SECRET_FILE" "$ETC/jwt_secret.tmp")
+		mv "$ETC/jwt_secret.tmp" "$ETC/jwt_secret"
+		changed "installed the JWT key from $JWT_SECRET_FILE"; ROLL=1
+	fi
+elif [ ! -s "$ETC/jwt_secret" ]; then
 	# 48 random bytes, base64: 64 characters, above the 32-byte minimum.
 	(umask 077; head -c 48 /dev/urandom | base64 -w0 >"$ETC/jwt_secret.tmp")
 	mv "$ETC/jwt_secret.tmp" "$ETC/jwt_secret"
 	changed "generated a JWT secret in $ETC/jwt_secret"; ROLL=1
 fi
-chmod 0600 "$ETC/jwt_secret"
+[ -f "$ETC/jwt_secret" ] && chmod 0600 "$ETC/jwt_secret"
+# The previous key is forgotten once every token it signed has expired.
+if [ -f "$ETC/jwt_secret.previous" ]; then
+	ttl=$(env_get QUETZAL_TOKEN_TTL); ttl=${ttl:-1800}
+	case $ttl in ''|*[!0-9]*) ttl=1800;; esac
+	if [ $(( $(date +%s) - $(stat -c %Y "$ETC/jwt_secret.previous") )) -gt $((ttl + 60)) ]; then
+		rm -f "$ETC/jwt_secret.previous"
+		changed "forgot the previous JWT key: every token it signed has expired"; ROLL=1
+	fi
+fi
 
 if [ -n "$opt_cert" ]; then
 	install -d -m 0700 "$ETC/tls"
@@ -395,13 +422,19 @@ fi
 
 # What the workers read: when it differs from the last run's, roll them
 # (an edited quetzal.env takes effect with a plain ./deploy.sh).
-CONFIG_HASH=$(cat "$ETC/quetzal.env" "$ETC/jwt_secret" | sha256sum | cut -c1-16)
+CONFIG_HASH=$(cat "$ETC/quetzal.env" "$ETC/jwt_secret" 2>/dev/null | sha256sum | cut -c1-16)
 if [ -n "${LAST_CONFIG_HASH:-}" ] && [ "$LAST_CONFIG_HASH" != "$CONFIG_HASH" ]; then
 	changed "configuration changed since the last deploy"
 	ROLL=1
 fi
 conf=$(printf '# written by deploy.sh: the settings of its last run\nWORKERS=%s\nSERVER_NAME=%s\nTLS=%s\nLAST_CONFIG_HASH=%s' \
     "$WORKERS" "$SERVER_NAME" "$TLS" "$CONFIG_HASH")
+# Roles and their settings, only when not the one-host defaults (so that a
+# --role all host keeps the deploy.conf it had).
+for v in ROLE:all APP_SERVERS: LISTEN: ALLOW_FROM: JWT_SECRET_FILE: BACKUPS:on MIGRATE:first; do
+	n=${v%%:*}
+	[ "${!n}" = "${v#*:}" ] || conf=$(printf '%s\n%s=%q' "$conf" "$n" "${!n}")
+done
 if [ "$(cat "$ETC/deploy.conf" 2>/dev/null)" != "$conf" ]; then
 	printf '%s\n' "$conf" >"$ETC/deploy.conf"
 	changed "wrote $ETC/deploy.conf"
@@ -430,28 +463,100 @@ if [ "$LOCAL_DB" = 1 ]; then
 fi
 
 # ---------------------------------------------------------------- units
+# db_addresses URL: the IP addresses of the URL's TCP hosts, one a line
+# (names resolved now, with the name servers when a name is not in
+# /etc/hosts); nothing for Unix sockets.
+db_addresses()
+{
+	local u=$1 hosts h x
+	case $u in
+	postgres://*|postgresql://*)
+		hosts=${u#*://}; hosts=${hosts%%[/?]*}; hosts=${hosts##*@}
+		x=$(printf '%s' "$u" | sed -n 's/.*[?&]host=\([^&]*\).*/\1/p')
+		[ -n "$x" ] && hosts=$x;;
+	*)	hosts=$(printf '%s' "$u" | sed -n 's/.*\bhost=\([^ ]*\).*/\1/p');;
+	esac
+	for h in ${hosts//,/ }; do
+		case $h in
+		\[*) h=${h#[}; h=${h%%]*};;
+		*:*:*) ;;
+		*) h=${h%%:*};;
+		esac
+		case $h in ''|/*|%2F*|%2f*) continue;; esac
+		if is_ip "$h"; then
+			echo "$h"
+		else
+			getent ahosts "$h" | awk '{ print $1 }' | sort -u | grep . ||
+			    die "--database-url: cannot resolve $h"
+			getent -s files hosts "$h" >/dev/null ||
+			    awk '$1 == "nameserver" { print $2 }' /etc/resolv.conf
+		fi
+	done | sort -u
+}
+
 UNITS_CHANGED=0
-for f in quetzal.socket quetzal@.service quetzal.target quetzal-migrate.service \
-    quetzal-backup.service quetzal-backup.timer; do
+SOCKET_CHANGED=0
+# dropin UNIT NAME TEXT: UNIT.d/NAME.conf holds TEXT; removed when TEXT is
+# empty.  0 when it changed something.
+dropin()
+{
+	local d=$UNITDIR/$1.d/$2.conf f
+	if [ -n "$3" ]; then
+		f=$(mktemp "$STAGE/dropin.XXXXXX")
+		printf '%s\n' "$3" >"$f"
+		if install_file "$f" "$d" 0644; then
+			UNITS_CHANGED=1; changed "drop-in $2 for $1"; return 0
+		fi
+	elif [ -f "$d" ]; then
+		rm -f "$d"; rmdir "$UNITDIR/$1.d" 2>/dev/null || true
+		UNITS_CHANGED=1; changed "removed drop-in $2 for $1"; return 0
+	fi
+	return 1
+}
+if [ "$ROLE" != front ]; then
+UNITS="quetzal.socket quetzal@.service quetzal.target quetzal-migrate.service quetzal-backup.service quetzal-backup.timer"
+[ "$MIGRATE" = skip ] && UNITS=${UNITS/ quetzal-migrate.service/}
+for f in $UNITS; do
 	if install_file "$SRC/systemd/$f" "$UNITDIR/$f" 0644; then
 		UNITS_CHANGED=1
 		changed "installed unit $f"
 	fi
 done
+# --migrate skip: another host migrates; Wants= of a missing unit is a no-op.
+if [ "$MIGRATE" = skip ] && [ -f "$UNITDIR/quetzal-migrate.service" ]; then
+	systemctl disable -q quetzal-migrate.service 2>/dev/null || true
+	rm -rf "$UNITDIR/quetzal-migrate.service" "$UNITDIR/quetzal-migrate.service.d"
+	UNITS_CHANGED=1; changed "removed quetzal-migrate.service (--migrate skip)"
+fi
 # A database reached over TCP needs the network the sandbox takes away.
 NET_DROPIN=$(mktemp "$STAGE/net.XXXXXX")
 case $DB_URL in
 ''|*'host=/'*|*'host=%2F'*|*'@/'*|postgres://|postgresql://|postgres:///*|postgresql:///*) ;;
-*)	cat >"$NET_DROPIN" <<'EOF'
+*)	if [ "$ROLE" = app ]; then
+		# An app host: egress to the database's addresses only.
+		allow=$(db_addresses "$DB_URL" | tr '\n' ' ')
+		[ -n "$allow" ] || die "--database-url: no TCP host in it"
+		cat >"$NET_DROPIN" <<EOF
+# written by deploy.sh --role app: egress to the database only
+[Service]
+PrivateNetwork=no
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
+IPAddressDeny=any
+IPAddressAllow=${allow% }
+EOF
+	else
+		cat >"$NET_DROPIN" <<'EOF'
 # written by deploy.sh: the database is reached over TCP
 [Service]
 PrivateNetwork=no
 RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
 IPAddressDeny=
 EOF
+	fi
 	;;
 esac
 for u in quetzal@.service quetzal-migrate.service quetzal-backup.service; do
+	[ "$u" = quetzal-migrate.service ] && [ "$MIGRATE" = skip ] && continue
 	d=$UNITDIR/$u.d/50-database-network.conf
 	if [ -s "$NET_DROPIN" ]; then
 		install_file "$NET_DROPIN" "$d" 0644 && { UNITS_CHANGED=1; changed "network drop-in for $u"; }
@@ -460,6 +565,32 @@ for u in quetzal@.service quetzal-migrate.service quetzal-backup.service; do
 		UNITS_CHANGED=1; changed "removed network drop-in for $u"
 	fi
 done
+# --role app: the socket on TCP, reachable from the front host(s) and this
+# host's own address (the readiness check below) only.  systemd applies a
+# socket unit's IP access list to its listening socket and to every
+# connection accepted on it (eBPF on the socket unit's cgroup).
+listen_text=
+if [ "$ROLE" = app ]; then
+	la=${LISTEN%:*}; la=${la#[}; la=${la%]}
+	listen_text="# written by deploy.sh --role app: FastCGI over TCP, for the fronts only
+[Socket]
+ListenStream=
+ListenStream=$LISTEN
+FreeBind=yes
+NoDelay=yes
+IPAddressDeny=any
+IPAddressAllow=${ALLOW_FROM//,/ } $la"
+fi
+if dropin quetzal.socket 50-listen "$listen_text"; then SOCKET_CHANGED=1; fi
+# The previous JWT key, while it lives, as a second credential.
+prev_text=
+if [ -f "$ETC/jwt_secret.previous" ]; then
+	prev_text="# written by deploy.sh: the JWT key before the last rotation
+[Service]
+LoadCredential=jwt_secret_previous:$ETC/jwt_secret.previous
+Environment=QUETZAL_JWT_SECRET_PREVIOUS_FILE=%d/jwt_secret_previous"
+fi
+dropin quetzal@.service 40-jwt-previous "$prev_text" || true
 # The socket's group must be nginx's; it is in the unit, check it is so.
 grep -qx "SocketGroup=$NGINX_GROUP" "$UNITDIR/quetzal.socket" ||
     die "quetzal.socket: SocketGroup is not $NGINX_GROUP"
@@ -470,7 +601,15 @@ fi
 
 # Enable the pool: socket, target, instances 1..N, backup timer; and
 # disable instances above N (scale down).
-systemctl enable -q quetzal.socket quetzal.target quetzal-migrate.service quetzal-backup.timer
+en="quetzal.socket quetzal.target"
+[ "$MIGRATE" = first ] && en="$en quetzal-migrate.service"
+[ "$BACKUPS" = on ] && en="$en quetzal-backup.timer"
+# shellcheck disable=SC2086
+systemctl enable -q $en
+if [ "$BACKUPS" = off ] && systemctl is-enabled -q quetzal-backup.timer 2>/dev/null; then
+	systemctl disable -q --now quetzal-backup.timer
+	say "disabled quetzal-backup.timer (--backups off)"
+fi
 for i in $(seq "$WORKERS"); do
 	if ! systemctl is-enabled -q "quetzal@$i.service" 2>/dev/null; then
 		systemctl enable -q "quetzal@$i.service"
@@ -486,9 +625,16 @@ for l in "$UNITDIR"/quetzal.target.wants/quetzal@*.service; do
 		say "stopped and disabled quetzal@$i"
 	fi
 done
-systemctl start quetzal.socket quetzal-backup.timer
+# A socket whose address changed binds again (its workers restart with it).
+if [ "$SOCKET_CHANGED" = 1 ] && systemctl is-active -q quetzal.socket; then
+	systemctl restart quetzal.socket
+fi
+systemctl start quetzal.socket
+if [ "$BACKUPS" = on ]; then systemctl start quetzal-backup.timer; fi
+fi	# ROLE != front
 
 # ---------------------------------------------------------------- nginx
+if [ "$ROLE" != app ]; then
 SITE_NEW="$STAGE/site.conf"
 render_site >"$STAGE/site.raw" || exit 1
 awk 'BEGIN{blank=0} /^$/{if(blank++)next; print; next} {blank=0; print}' "$STAGE/site.raw" >"$SITE_NEW"
@@ -513,6 +659,7 @@ if ! systemctl is-active -q nginx.service; then
 elif [ "$NGINX_CHANGED" = 1 ]; then
 	systemctl reload nginx.service
 fi
+fi	# ROLE != app
 
 # ---------------------------------------------------------------- rollout
 # switch_to REL: point /opt/quetzal/current at REL, atomically.
@@ -529,6 +676,7 @@ roll()
 {
 	local i force=$1
 
+	[ "$ROLE" = front ] && return 0
 	for i in $(seq "$WORKERS"); do
 		# Only a failed unit: reset-failed also zeroes NRestarts.
 		if systemctl is-failed -q "quetzal@$i.service"; then
@@ -546,10 +694,42 @@ roll()
 	done
 }
 
-# check_ready: /readyz through nginx answers 200 within READY_TIMEOUT s.
+# fcgi_ready ADDR:PORT: GET /readyz spoken in FastCGI (bash's /dev/tcp,
+# no client to install) to the app socket, from this host; 0 on a 200.
+fcgi_ready()
+{
+	local h=${1%:*} p=${1##*:}
+	h=${h#[}; h=${h%]}
+	# shellcheck disable=SC2016
+	LC_ALL=C timeout 5 bash -c '
+		nv() { printf "\\x$(printf %02x ${#1})\\x$(printf %02x ${#2})%s%s" "$1" "$2"; }
+		params=$(nv REQUEST_METHOD GET; nv REQUEST_URI /readyz
+		    nv DOCUMENT_URI /readyz; nv SCRIPT_NAME /readyz
+		    nv SERVER_PROTOCOL HTTP/1.1; nv GATEWAY_INTERFACE CGI/1.1)
+		n=${#params}
+		exec 3<>"/dev/tcp/$0/$1" || exit 1
+		{ printf "\x01\x01\x00\x01\x00\x08\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+		  printf "\x01\x04\x00\x01\\x$(printf %02x $((n >> 8)))\\x$(printf %02x $((n & 255)))\x00\x00"
+		  printf "%s" "$params"
+		  printf "\x01\x04\x00\x01\x00\x00\x00\x00\x01\x05\x00\x01\x00\x00\x00\x00"
+		} >&3
+		cat <&3' "$h" "$p" 2>/dev/null | tr -d '\000' | grep -aq 'Status: 200'
+}
+
+# check_ready: /readyz through nginx (on an app host: to its own socket)
+# answers 200 within READY_TIMEOUT s.
 check_ready()
 {
 	local url host i code
+
+	if [ "$ROLE" = app ]; then
+		for i in $(seq $((READY_TIMEOUT * 2))); do
+			fcgi_ready "$LISTEN" && return 0
+			sleep 0.5
+		done
+		say "/readyz on the FastCGI socket $LISTEN did not answer 200"
+		return 1
+	fi
 
 	if [ "$TLS" = 1 ]; then
 		host=$SERVER_NAME; [ "$host" = _ ] && host=localhost
@@ -601,7 +781,9 @@ if [ "$(readlink /usr/local/bin/quetzal 2>/dev/null)" != "$OPT/current/bin/quetz
 	ln -sfn "$OPT/current/bin/quetzal" /usr/local/bin/quetzal
 fi
 
-# Migrations, with the new binary, before any worker runs it.
+# Migrations, with the new binary, before any worker runs it (not on a
+# host deployed with --migrate skip: another one runs them first).
+if [ "$ROLE" != front ] && [ "$MIGRATE" = first ]; then
 if systemctl is-failed -q quetzal-migrate.service; then
 	systemctl reset-failed quetzal-migrate.service
 fi
@@ -609,14 +791,17 @@ if ! timeout 600 systemctl restart quetzal-migrate.service; then
 	journalctl -q -n 20 --no-pager -u quetzal-migrate 2>/dev/null || true
 	rollback "migrations failed (journalctl -u quetzal-migrate)"
 fi
+fi
 
 force=$opt_restart
 [ "$ROLL" = 1 ] && force=1
 roll "$force" || rollback "a worker did not become ready (journalctl -u 'quetzal@*')"
-systemctl start quetzal.target
-check_ready || rollback "/readyz through nginx did not answer 200"
+[ "$ROLE" = front ] || systemctl start quetzal.target
+check_ready || rollback "/readyz did not answer 200"
 
-if [ "$CHANGED" = 1 ] || [ "$force" = 1 ]; then
+if [ "$ROLE" = front ]; then
+	say "quetzal front (release $RELEASE) is serving for $APP_SERVERS"
+elif [ "$CHANGED" = 1 ] || [ "$force" = 1 ]; then
 	say "quetzal release $RELEASE is serving with $WORKERS workers"
 else
 	say "nothing changed; quetzal release $RELEASE is serving with $WORKERS workers"
