@@ -160,3 +160,39 @@ Test(db, a_read_only_server_is_503_and_the_next_request_reconnects)
 	snprintf(sql, sizeof(sql), "DROP ROLE %s", role);
 	admin(sql);
 }
+
+/* The output and exit status of `quetzal check-config ARGS`. */
+static int
+check_config(const char *args, char *out, size_t size)
+{
+	char	 cmd[4096];
+	FILE	*p;
+	size_t	 n;
+
+	snprintf(cmd, sizeof(cmd), "'%s' check-config %s 2>&1",
+	    getenv("QUETZAL_BIN"), args);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	n = fread(out, 1, size - 1, p);
+	out[n] = '\0';
+	return pclose(p);
+}
+
+Test(db, check_config_warns_when_max_connections_is_below_hosts_times_loops)
+{
+	char out[8192];
+
+	test_need_stack();
+	cr_assert_not_null(getenv("QUETZAL_BIN"));
+	cr_assert_eq(check_config("", out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "1 host(s) x 2 loop(s) + 2 = 4 needed"),
+	    "%s", out);
+	cr_assert_null(strstr(out, "WARNING"), "%s", out);
+	/* 1000 hosts of 4 loops: no test cluster takes 4002 connections. */
+	cr_assert_eq(check_config("--hosts 1000 --loops 4", out, sizeof(out)),
+	    0, "a warning is not a failure: %s", out);
+	cr_assert_not_null(strstr(out, "4002 needed"), "%s", out);
+	cr_assert_not_null(strstr(out, "WARNING        max_connections is too "
+	    "low for 1000 hosts x 4 accept loops"), "%s", out);
+	cr_assert_neq(check_config("--hosts 0", out, sizeof(out)), 0);
+}
