@@ -422,7 +422,7 @@ fi
 
 # What the workers read: when it differs from the last run's, roll them
 # (an edited quetzal.env takes effect with a plain ./deploy.sh).
-CONFIG_HASH=$(cat "$ETC/quetzal.env" "$ETC/jwt_secret" 2>/dev/null | sha256sum | cut -c1-16)
+CONFIG_HASH=$({ cat "$ETC/quetzal.env" "$ETC/jwt_secret" 2>/dev/null || true; } | sha256sum | cut -c1-16)
 if [ -n "${LAST_CONFIG_HASH:-}" ] && [ "$LAST_CONFIG_HASH" != "$CONFIG_HASH" ]; then
 	changed "configuration changed since the last deploy"
 	ROLL=1

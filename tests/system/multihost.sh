@@ -152,8 +152,8 @@ setup_primary()
 	pg_configure pg1
 	nsh pg1 systemctl restart postgresql@15-main.service || return 1
 	wait_for 30 nsh pg1 pg_isready -q -h /var/run/postgresql || return 1
-	psql_on pg1 -c "DROP DATABASE IF EXISTS quetzal" &&
-	psql_on pg1 -c "DROP ROLE IF EXISTS quetzal" -c "DROP ROLE IF EXISTS replicator" &&
+	psql_on pg1 -c "DROP DATABASE IF EXISTS quetzal" 2>/dev/null &&
+	psql_on pg1 -c "DROP ROLE IF EXISTS quetzal" -c "DROP ROLE IF EXISTS replicator" 2>/dev/null &&
 	psql_on pg1 -c "CREATE ROLE quetzal LOGIN PASSWORD '$DB_PW'" \
 	    -c "CREATE ROLE replicator REPLICATION LOGIN PASSWORD 'mh-repl-pw'" &&
 	psql_on pg1 -c "CREATE DATABASE quetzal OWNER quetzal"
@@ -166,7 +166,7 @@ setup_standby()
 	nsh pg2 systemctl stop postgresql@15-main.service
 	nsh pg2 sh -c 'rm -rf /var/lib/postgresql/15/main && install -d -o postgres -g postgres -m 0700 /var/lib/postgresql/15/main'
 	nsh pg2 runuser -u postgres -- env PGPASSWORD=mh-repl-pw pg_basebackup -h "$PG1" -U replicator \
-	    -D /var/lib/postgresql/15/main -R -C -S pg2 -X stream >"$LOG/basebackup" 2>&1 ||
+	    -D /var/lib/postgresql/15/main -R -C -S pg2 -X stream -c fast >"$LOG/basebackup" 2>&1 ||
 	    { sed 's/^/    pg2| /' "$LOG/basebackup"; return 1; }
 	nsh pg2 systemctl start postgresql@15-main.service || return 1
 	wait_for 30 nsh pg2 pg_isready -q -h /var/run/postgresql || return 1
