@@ -800,6 +800,7 @@ roll "$force" || rollback "a worker did not become ready (journalctl -u 'quetzal
 check_ready || rollback "/readyz did not answer 200"
 
 if [ "$ROLE" = front ]; then
+	[ "$CHANGED" = 1 ] || printf 'deploy: nothing changed; '
 	say "quetzal front (release $RELEASE) is serving for $APP_SERVERS"
 elif [ "$CHANGED" = 1 ] || [ "$force" = 1 ]; then
 	say "quetzal release $RELEASE is serving with $WORKERS workers"

@@ -227,8 +227,14 @@ t_exposure_of_app_workers()
 	note "exposure of quetzal@1.service on app1: $score"
 	nsh app1 systemd-analyze security --no-pager --threshold=20 quetzal@1.service >/dev/null 2>&1 ||
 	    { note "above 2.0"; return 1; }
-	[ "$(nsh app1 systemctl show -P IPAddressDeny quetzal@1.service)" != "" ] ||
+	# Egress: the database hosts, nothing else.
+	out=$(nsh app1 systemctl show -P IPAddressAllow quetzal@1.service)
+	note "the workers may reach: $out"
+	[ -n "$(nsh app1 systemctl show -P IPAddressDeny quetzal@1.service)" ] ||
 	    { note "the workers may reach any address"; return 1; }
+	case " $out " in *" $PG1"[/\ ]*) ;; *) note "not the primary"; return 1;; esac
+	case " $out " in *" $PG2"[/\ ]*) ;; *) note "not the standby"; return 1;; esac
+	case " $out " in *"$FRONT"*|*"$APP2"*) note "more than the database"; return 1;; esac
 }
 
 t_tokens_work_across_hosts_and_both_serve()
@@ -361,6 +367,41 @@ t_rolling_deploy_under_load()
 	return $ok
 }
 
+t_second_deploy_changes_nothing()
+{
+	local h bad=0
+	for h in app2 front; do
+		deploy "$h" || return 1
+		grep -q 'nothing changed' "$LOG/deploy-$h" ||
+		    { note "a second deploy of $h changed something:"; sed "s/^/    $h| /" "$LOG/deploy-$h"; bad=1; }
+	done
+	return $bad
+}
+
+# A new key on every app host: tokens of the old one keep working on both
+# (until they expire), new ones are signed with the new key.
+t_key_rotation_keeps_old_tokens()
+{
+	local old=$TOKEN o h i code bad=0
+	o=$(head -c 48 /dev/urandom | base64 -w0)
+	for h in app1 app2; do
+		nsh "$h" sh -c "umask 077; echo '$o' >/root/jwt_secret.new"
+		deploy "$h" --jwt-secret-file /root/jwt_secret.new || return 1
+		nsh "$h" test -s /etc/quetzal/jwt_secret.previous || { note "$h kept no previous key"; bad=1; }
+	done
+	for i in $(seq 10); do
+		code=$(code_of -H "Authorization: Bearer $old" http://127.0.0.1/api/v1/users/me)
+		[ "$code" = 200 ] || { note "a token of the previous key: $code"; bad=1; break; }
+	done
+	new_user || { note "no login after the rotation"; return 1; }
+	for i in $(seq 10); do
+		code=$(code_of -H "Authorization: Bearer $TOKEN" http://127.0.0.1/api/v1/users/me)
+		[ "$code" = 200 ] || { note "a token of the new key: $code"; bad=1; break; }
+	done
+	[ "$TOKEN" != "$old" ] || bad=1
+	return $bad
+}
+
 t_primary_stopped_503_then_recovers()
 {
 	local h body n=0 i
@@ -467,6 +508,8 @@ run_test app2_killed_under_load_no_failed_get
 run_test app2_stopped_workers_gets_succeed_after_timeout
 run_test network_cut_and_return
 run_test rolling_deploy_under_load
+run_test second_deploy_changes_nothing
+run_test key_rotation_keeps_old_tokens
 run_test primary_stopped_503_then_recovers
 run_test standby_promoted_no_acknowledged_write_lost
 
