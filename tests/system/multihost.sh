@@ -354,11 +354,23 @@ t_rolling_deploy_under_load()
 	back_in_pool app2 || { note "app2 is not serving before the test"; return 1; }
 	p0=$(for h in app1 app2; do nsh "$h" systemctl show -P MainPID quetzal@1.service quetzal@2.service; done | grep -v '^$' | tr '\n' ' ')
 	load_start roll "http://127.0.0.1/api/v1/users/me"
+	# And writes, which nginx never retries: none may fail either.
+	nsh front rm -f /tmp/rollw.stop
+	nsh front sh -c "end=\$((\$(date +%s) + 300)); while [ ! -e /tmp/rollw.stop ] && [ \$(date +%s) -lt \$end ]; do
+	    curl -s -o /dev/null -w '%{http_code}\n' --max-time 60 -X POST -H 'Authorization: Bearer $TOKEN' \
+	    -H 'Content-Type: application/json' -d '{\"title\":\"rolling\"}' http://127.0.0.1/api/v1/tasks; done" \
+	    >"$LOG/rollw" 2>&1 &
+	local wpid=$!
 	sleep 1
 	deploy app1 --restart || ok=1
 	deploy app2 --restart || ok=1
 	sleep 1
+	nsh front touch /tmp/rollw.stop
+	wait "$wpid"
 	load_stop roll || ok=1
+	note "writes: $(sort "$LOG/rollw" | uniq -c | tr '\n' ' ')"
+	[ "$(grep -c . "$LOG/rollw")" -gt 10 ] && [ "$(grep -vc '^201$' "$LOG/rollw")" = 0 ] ||
+	    { note "a write failed during the rolling deploy"; ok=1; }
 	p1=$(for h in app1 app2; do nsh "$h" systemctl show -P MainPID quetzal@1.service quetzal@2.service; done | grep -v '^$' | tr '\n' ' ')
 	note "worker pids: $p0-> $p1"
 	for p in $p0; do
