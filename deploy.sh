@@ -195,7 +195,7 @@ env_get()
 
 render_site()
 {
-	local ipv6=0 max_body cors o
+	local ipv6=0 max_body cors o metrics_allow servers
 
 	[ -e /proc/net/if_inet6 ] && ipv6=1
 	max_body=$(env_get QUETZAL_MAX_BODY)
@@ -220,9 +220,20 @@ render_site()
 			servers="$servers	server $o max_fails=3 fail_timeout=10s;\n"
 		done
 	fi
+	# /metrics readers besides loopback: addresses or CIDRs (SPEC 3)
+	metrics_allow=
+	IFS=, read -r -a origins <<<"$(env_get QUETZAL_METRICS_ALLOW)"
+	for o in "${origins[@]}"; do
+		o=$(echo "$o" | tr -d '[:space:]')
+		[ -z "$o" ] && continue
+		case $o in
+		*[!0-9A-Fa-f.:/]*|*/*/*|/*) die "QUETZAL_METRICS_ALLOW: not an address or CIDR: $o";;
+		esac
+		metrics_allow="$metrics_allow		allow $o;\n"
+	done
 	awk -v tls="$TLS" -v ipv6="$ipv6" -v name="$SERVER_NAME" \
 	    -v sock="$SOCKET" -v share="$OPT/current/share/quetzal" \
-	    -v body="$max_body" -v cors="$cors" \
+	    -v body="$max_body" -v cors="$cors" -v metrics="$metrics_allow" \
 	    -v front="$([ "$ROLE" = front ] && echo 1 || echo 0)" -v servers="$servers" \
 	    -v cert="$ETC/tls/cert.pem" -v key="$ETC/tls/key.pem" '
 	{
@@ -236,6 +247,7 @@ render_site()
 		sub(/[ \t]*#@.*$/, "")
 		if ($0 ~ /^@CORS_ORIGINS@$/) { printf "%s", cors; next }
 		if ($0 ~ /^@APP_SERVERS@$/) { printf "%s", servers; next }
+		if ($0 ~ /^@METRICS_ALLOW@$/) { printf "%s", metrics; next }
 		gsub(/@SERVER_NAME@/, name); gsub(/@SOCKET@/, sock)
 		gsub(/@SHARE@/, share); gsub(/@MAX_BODY@/, body)
 		gsub(/@TLS_CERT@/, cert); gsub(/@TLS_KEY@/, key)
@@ -367,6 +379,8 @@ QUETZAL_DATABASE_URL=${opt_db:-$LOCAL_DB_URL}
 #QUETZAL_LOG_LEVEL=info
 # Browser origins allowed by CORS (nginx answers them), comma-separated.
 #QUETZAL_CORS_ORIGINS=https://app.example.com
+# Addresses or CIDRs besides loopback that may read /metrics (Prometheus).
+#QUETZAL_METRICS_ALLOW=10.0.0.5,192.168.1.0/24
 EOF
 	chmod 0600 "$ETC/quetzal.env.tmp"
 	mv "$ETC/quetzal.env.tmp" "$ETC/quetzal.env"
