@@ -161,12 +161,11 @@ NSH_SUBNET=10.77.0	# a /24 that lives only inside the switch namespace
 # nsh_switch_up: the bridge's namespace (a sleep holding a fresh netns).
 nsh_switch_up()
 {
-	local i
 	setsid unshare --net sh -c 'ip link set lo up; ip link add br0 type bridge &&
 	    ip link set br0 up && exec sleep 86400' </dev/null >/dev/null 2>&1 &
 	NSH_SWITCH_PID=$!
 	disown "$NSH_SWITCH_PID"
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		nsenter -t "$NSH_SWITCH_PID" -n ip link show br0 >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
