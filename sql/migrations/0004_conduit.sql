@@ -28,7 +28,9 @@ CREATE TABLE follows (
 	PRIMARY KEY (follower_id, followee_id),
 	CHECK (follower_id <> followee_id)
 );
-CREATE INDEX follows_followee_id ON follows (followee_id);
+-- Both orders: "who follows X" (cascades) and the (follower, followee)
+-- probe of `following` are exact two-column lookups either way.
+CREATE INDEX follows_followee_id ON follows (followee_id, follower_id);
 
 -- BY DEFAULT: the insert takes its id first, to make a colliding slug
 -- unique with it (articles.sql, article_insert).
@@ -87,7 +89,7 @@ CREATE TABLE favorites (
 	created_at	timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (user_id, article_id)
 );
-CREATE INDEX favorites_article_id ON favorites (article_id);
+CREATE INDEX favorites_article_id ON favorites (article_id, user_id);
 
 CREATE TABLE comments (
 	id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -22,9 +22,11 @@ SELECT json_build_object(
     'articles', coalesce(json_agg(article_brief_json(p.slug, p.title,
 	p.description, p.tag_list, p.created_at, p.updated_at,
 	EXISTS (SELECT FROM favorites f
-	    WHERE f.user_id = (SELECT id FROM me) AND f.article_id = p.id),
+	    WHERE f.user_id = $1::bigint
+	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
 	p.favorites_count, conduit_profile_json(u, EXISTS (SELECT FROM follows f
-	    WHERE f.follower_id = (SELECT id FROM me) AND f.followee_id = u.id)))
+	    WHERE f.follower_id = $1::bigint
+	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id)))
 	ORDER BY p.id DESC), '[]'),
     'articlesCount', (SELECT articles FROM article_totals))
 FROM page p JOIN users u ON u.id = p.author_id;
@@ -48,9 +50,11 @@ SELECT json_build_object(
     'articles', coalesce(json_agg(article_brief_json(p.slug, p.title,
 	p.description, p.tag_list, p.created_at, p.updated_at,
 	EXISTS (SELECT FROM favorites f
-	    WHERE f.user_id = (SELECT id FROM me) AND f.article_id = p.id),
+	    WHERE f.user_id = $1::bigint
+	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
 	p.favorites_count, conduit_profile_json(u, EXISTS (SELECT FROM follows f
-	    WHERE f.follower_id = (SELECT id FROM me) AND f.followee_id = u.id)))
+	    WHERE f.follower_id = $1::bigint
+	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id)))
 	ORDER BY p.id DESC), '[]'),
     'articlesCount', coalesce((SELECT articles_count FROM tag), 0))
 FROM page p JOIN users u ON u.id = p.author_id;
@@ -74,11 +78,14 @@ SELECT json_build_object(
     'articles', coalesce(json_agg(article_brief_json(p.slug, p.title,
 	p.description, p.tag_list, p.created_at, p.updated_at,
 	EXISTS (SELECT FROM favorites f
-	    WHERE f.user_id = (SELECT id FROM me) AND f.article_id = p.id),
+	    WHERE f.user_id = $1::bigint
+	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
 	p.favorites_count, conduit_profile_json(u, EXISTS (SELECT FROM follows f
-	    WHERE f.follower_id = (SELECT id FROM me) AND f.followee_id = u.id)))
+	    WHERE f.follower_id = $1::bigint
+	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id)))
 	ORDER BY p.id DESC), '[]'),
-    'articlesCount', (SELECT count(*) FROM articles a WHERE a.author_id = (SELECT id FROM author)))
+    'articlesCount', (SELECT count(*) FROM articles a
+	WHERE a.author_id = (SELECT id FROM author)))
 FROM page p JOIN users u ON u.id = p.author_id;
 
 -- name: article_list_favorited
@@ -101,11 +108,14 @@ SELECT json_build_object(
     'articles', coalesce(json_agg(article_brief_json(p.slug, p.title,
 	p.description, p.tag_list, p.created_at, p.updated_at,
 	EXISTS (SELECT FROM favorites f
-	    WHERE f.user_id = (SELECT id FROM me) AND f.article_id = p.id),
+	    WHERE f.user_id = $1::bigint
+	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
 	p.favorites_count, conduit_profile_json(u, EXISTS (SELECT FROM follows f
-	    WHERE f.follower_id = (SELECT id FROM me) AND f.followee_id = u.id)))
+	    WHERE f.follower_id = $1::bigint
+	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id)))
 	ORDER BY p.id DESC), '[]'),
-    'articlesCount', (SELECT count(*) FROM favorites f WHERE f.user_id = (SELECT id FROM fan)))
+    'articlesCount', (SELECT count(*) FROM favorites f
+	WHERE f.user_id = (SELECT id FROM fan)))
 FROM page p JOIN users u ON u.id = p.author_id;
 
 -- name: article_list_filtered
@@ -133,37 +143,53 @@ SELECT json_build_object(
     'articles', coalesce(json_agg(article_brief_json(p.slug, p.title,
 	p.description, p.tag_list, p.created_at, p.updated_at,
 	EXISTS (SELECT FROM favorites f
-	    WHERE f.user_id = (SELECT id FROM me) AND f.article_id = p.id),
+	    WHERE f.user_id = $1::bigint
+	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
 	p.favorites_count, conduit_profile_json(u, EXISTS (SELECT FROM follows f
-	    WHERE f.follower_id = (SELECT id FROM me) AND f.followee_id = u.id)))
+	    WHERE f.follower_id = $1::bigint
+	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id)))
 	ORDER BY p.id DESC), '[]'),
     'articlesCount', (SELECT count(*) FROM m))
 FROM page p JOIN users u ON u.id = p.author_id;
 
 -- name: article_feed
 -- GET /api/articles/feed: the articles of the authors the caller follows,
--- walking articles_author_id once per followed author.  ok, then the page.
+-- walking articles_author_id once per followed author (a walk of the
+-- articles by id, filtered by author, is a gamble on where the followed
+-- authors' articles lie).  ok, then the page.
 WITH me AS (
 	SELECT id FROM users
 	WHERE id = $1::bigint AND token_version = $2::integer AND is_active
 ), followed AS (
-	SELECT followee_id FROM follows WHERE follower_id = (SELECT id FROM me)
-), page AS (
-	SELECT a.id, a.slug, a.title, a.description, a.tag_list, a.created_at,
-	    a.updated_at, a.favorites_count, a.author_id
-	FROM articles a
-	WHERE a.author_id IN (SELECT followee_id FROM followed)
-	ORDER BY a.id DESC
+	SELECT followee_id FROM follows
+	WHERE follower_id = $1::bigint AND EXISTS (SELECT FROM me)
+), ids AS (
+	-- the newest limit + offset ids of each followed author, merged:
+	-- short index-only walks, whoever the reader follows
+	SELECT x.id
+	FROM followed f CROSS JOIN LATERAL (
+		SELECT a.id FROM articles a
+		WHERE a.author_id = f.followee_id
+		ORDER BY a.id DESC
+		LIMIT $3::integer + $4::integer
+	) x
+	ORDER BY x.id DESC
 	LIMIT $3::integer OFFSET $4::integer
+), page AS (
+	SELECT a.id, a.slug, a.title, a.description, a.tag_list,
+	    a.created_at, a.updated_at, a.favorites_count, a.author_id
+	FROM ids JOIN articles a ON a.id = ids.id
 )
 SELECT EXISTS (SELECT FROM me), json_build_object(
     'articles', coalesce(json_agg(article_brief_json(p.slug, p.title,
 	p.description, p.tag_list, p.created_at, p.updated_at,
 	EXISTS (SELECT FROM favorites f
-	    WHERE f.user_id = (SELECT id FROM me) AND f.article_id = p.id),
+	    WHERE f.user_id = $1::bigint
+	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
 	p.favorites_count, conduit_profile_json(u, true))
 	ORDER BY p.id DESC), '[]'),
-    'articlesCount', (SELECT count(*) FROM articles a WHERE a.author_id IN (SELECT followee_id FROM followed)))
+    'articlesCount', (SELECT count(*) FROM articles a
+	WHERE a.author_id IN (SELECT followee_id FROM followed)))
 FROM page p JOIN users u ON u.id = p.author_id;
 
 -- name: article_get
@@ -173,9 +199,11 @@ WITH me AS (
 	WHERE id = $1::bigint AND token_version = $2::integer AND is_active
 )
 SELECT json_build_object('article', article_json(a, u, EXISTS (SELECT FROM favorites f
-	WHERE f.user_id = (SELECT id FROM me) AND f.article_id = a.id),
+	WHERE f.user_id = $1::bigint
+	    AND EXISTS (SELECT FROM me) AND f.article_id = a.id),
     EXISTS (SELECT FROM follows f
-	WHERE f.follower_id = (SELECT id FROM me) AND f.followee_id = u.id), a.favorites_count))
+	WHERE f.follower_id = $1::bigint
+	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id), a.favorites_count))
 FROM articles a JOIN users u ON u.id = a.author_id
 WHERE a.slug = $3;
 
@@ -193,7 +221,8 @@ WITH me AS (
 	    article_slug_base($3) AS base
 	FROM me
 ), names AS (
-	SELECT DISTINCT n FROM unnest($6::text[]) AS n WHERE EXISTS (SELECT FROM me)
+	SELECT DISTINCT n FROM unnest($6::text[]) AS n
+	WHERE EXISTS (SELECT FROM me)
 ), ins AS (
 	INSERT INTO articles AS a (id, slug, author_id, title, description,
 	    body, tag_list)
@@ -239,7 +268,8 @@ WITH me AS (
 SELECT EXISTS (SELECT FROM me), EXISTS (SELECT FROM cur),
     (SELECT author_id FROM cur) = (SELECT id FROM me),
     (SELECT json_build_object('article', article_json(upd.a, u,
-	EXISTS (SELECT FROM favorites f WHERE f.user_id = (SELECT id FROM me)
+	EXISTS (SELECT FROM favorites f WHERE f.user_id = $1::bigint
+	    AND EXISTS (SELECT FROM me)
 	    AND f.article_id = (upd.a).id), false, (upd.a).favorites_count))
      FROM upd JOIN users u ON u.id = (upd.a).author_id);
 
@@ -281,7 +311,8 @@ WITH me AS (
 SELECT EXISTS (SELECT FROM me),
     CASE WHEN cur.a IS NOT NULL THEN json_build_object('article',
 	article_json(cur.a, cur.u, EXISTS (SELECT FROM me), EXISTS (SELECT
-	    FROM follows f WHERE f.follower_id = (SELECT id FROM me)
+	    FROM follows f WHERE f.follower_id = $1::bigint
+	    AND EXISTS (SELECT FROM me)
 	    AND f.followee_id = (cur.u).id),
 	(cur.a).favorites_count + (SELECT count(*) FROM ins))) END
 FROM (VALUES (1)) AS one
@@ -304,7 +335,8 @@ WITH me AS (
 SELECT EXISTS (SELECT FROM me),
     CASE WHEN cur.a IS NOT NULL THEN json_build_object('article',
 	article_json(cur.a, cur.u, false, EXISTS (SELECT
-	    FROM follows f WHERE f.follower_id = (SELECT id FROM me)
+	    FROM follows f WHERE f.follower_id = $1::bigint
+	    AND EXISTS (SELECT FROM me)
 	    AND f.followee_id = (cur.u).id),
 	(cur.a).favorites_count - (SELECT count(*) FROM del))) END
 FROM (VALUES (1)) AS one

@@ -28,7 +28,8 @@ WITH me AS (
 )
 SELECT json_build_object('comments', coalesce((
 	SELECT json_agg(comment_json(c, u, EXISTS (SELECT FROM follows f
-	    WHERE f.follower_id = (SELECT id FROM me)
+	    WHERE f.follower_id = $1::bigint
+	    AND EXISTS (SELECT FROM me)
 	    AND f.followee_id = u.id)) ORDER BY c.id)
 	FROM comments c JOIN users u ON u.id = c.author_id
 	WHERE c.article_id = a.id), '[]'))

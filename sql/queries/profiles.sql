@@ -12,7 +12,8 @@ WITH me AS (
 	WHERE id = $1::bigint AND token_version = $2::integer AND is_active
 )
 SELECT json_build_object('profile', conduit_profile_json(u,
-    EXISTS (SELECT FROM follows f WHERE f.follower_id = (SELECT id FROM me)
+    EXISTS (SELECT FROM follows f WHERE f.follower_id = $1::bigint
+	    AND EXISTS (SELECT FROM me)
 	AND f.followee_id = u.id)))
 FROM users u
 WHERE lower(u.username) = lower($3);
