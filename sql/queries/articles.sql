@@ -5,6 +5,9 @@
 -- Lists are newest first (id order), one index walk each, `limit` $3 and
 -- `offset` $4; their counts come from the counters of migration 0004 or
 -- from an index-only count.  One named query per index (see tasks.sql).
+-- A page's authors are read one primary-key lookup each (a subquery, not
+-- a join): a worker's generic plan guesses a LIMIT $n at a tenth of the
+-- table and would hash-join all users.
 
 -- name: article_list
 -- GET /api/articles: every article.  {"articles":[...],"articlesCount":N}
@@ -24,12 +27,13 @@ SELECT json_build_object(
 	EXISTS (SELECT FROM favorites f
 	    WHERE f.user_id = $1::bigint
 	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
-	p.favorites_count, conduit_profile_json(u, EXISTS (SELECT FROM follows f
+	p.favorites_count, (SELECT conduit_profile_json(u, EXISTS (SELECT FROM follows f
 	    WHERE f.follower_id = $1::bigint
-	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id)))
+	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id))
+	    FROM users u WHERE u.id = p.author_id))
 	ORDER BY p.id DESC), '[]'),
     'articlesCount', (SELECT articles FROM article_totals))
-FROM page p JOIN users u ON u.id = p.author_id;
+FROM page p;
 
 -- name: article_list_tag
 -- ?tag=$5 (exact name), walking article_tags_pkey.
@@ -52,12 +56,13 @@ SELECT json_build_object(
 	EXISTS (SELECT FROM favorites f
 	    WHERE f.user_id = $1::bigint
 	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
-	p.favorites_count, conduit_profile_json(u, EXISTS (SELECT FROM follows f
+	p.favorites_count, (SELECT conduit_profile_json(u, EXISTS (SELECT FROM follows f
 	    WHERE f.follower_id = $1::bigint
-	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id)))
+	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id))
+	    FROM users u WHERE u.id = p.author_id))
 	ORDER BY p.id DESC), '[]'),
     'articlesCount', coalesce((SELECT articles_count FROM tag), 0))
-FROM page p JOIN users u ON u.id = p.author_id;
+FROM page p;
 
 -- name: article_list_author
 -- ?author=$5 (username, case-insensitive), walking articles_author_id.
@@ -80,13 +85,14 @@ SELECT json_build_object(
 	EXISTS (SELECT FROM favorites f
 	    WHERE f.user_id = $1::bigint
 	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
-	p.favorites_count, conduit_profile_json(u, EXISTS (SELECT FROM follows f
+	p.favorites_count, (SELECT conduit_profile_json(u, EXISTS (SELECT FROM follows f
 	    WHERE f.follower_id = $1::bigint
-	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id)))
+	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id))
+	    FROM users u WHERE u.id = p.author_id))
 	ORDER BY p.id DESC), '[]'),
     'articlesCount', (SELECT count(*) FROM articles a
 	WHERE a.author_id = (SELECT id FROM author)))
-FROM page p JOIN users u ON u.id = p.author_id;
+FROM page p;
 
 -- name: article_list_favorited
 -- ?favorited=$5 (username): the articles that user favorited, walking
@@ -110,13 +116,14 @@ SELECT json_build_object(
 	EXISTS (SELECT FROM favorites f
 	    WHERE f.user_id = $1::bigint
 	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
-	p.favorites_count, conduit_profile_json(u, EXISTS (SELECT FROM follows f
+	p.favorites_count, (SELECT conduit_profile_json(u, EXISTS (SELECT FROM follows f
 	    WHERE f.follower_id = $1::bigint
-	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id)))
+	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id))
+	    FROM users u WHERE u.id = p.author_id))
 	ORDER BY p.id DESC), '[]'),
     'articlesCount', (SELECT count(*) FROM favorites f
 	WHERE f.user_id = (SELECT id FROM fan)))
-FROM page p JOIN users u ON u.id = p.author_id;
+FROM page p;
 
 -- name: article_list_filtered
 -- More than one of ?tag=$5, ?author=$6, ?favorited=$7 (NULL: not given).
@@ -145,12 +152,13 @@ SELECT json_build_object(
 	EXISTS (SELECT FROM favorites f
 	    WHERE f.user_id = $1::bigint
 	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
-	p.favorites_count, conduit_profile_json(u, EXISTS (SELECT FROM follows f
+	p.favorites_count, (SELECT conduit_profile_json(u, EXISTS (SELECT FROM follows f
 	    WHERE f.follower_id = $1::bigint
-	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id)))
+	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id))
+	    FROM users u WHERE u.id = p.author_id))
 	ORDER BY p.id DESC), '[]'),
     'articlesCount', (SELECT count(*) FROM m))
-FROM page p JOIN users u ON u.id = p.author_id;
+FROM page p;
 
 -- name: article_feed
 -- GET /api/articles/feed: the articles of the authors the caller follows,
@@ -186,11 +194,12 @@ SELECT EXISTS (SELECT FROM me), json_build_object(
 	EXISTS (SELECT FROM favorites f
 	    WHERE f.user_id = $1::bigint
 	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
-	p.favorites_count, conduit_profile_json(u, true))
+	p.favorites_count, (SELECT conduit_profile_json(u, true)
+	    FROM users u WHERE u.id = p.author_id))
 	ORDER BY p.id DESC), '[]'),
     'articlesCount', (SELECT count(*) FROM articles a
 	WHERE a.author_id IN (SELECT followee_id FROM followed)))
-FROM page p JOIN users u ON u.id = p.author_id;
+FROM page p;
 
 -- name: article_get
 -- GET /api/articles/{slug}: $3 slug.  {"article":...}, or no row.
