@@ -16,11 +16,14 @@
 #   feed         GET /api/articles/feed          with the reader's token
 #   tag          GET /api/articles?tag=T         with the reader's token
 #   tags         GET /api/tags                   with the reader's token
-# and prints one line each: requests/s, p50, p90, p99, non-2xx answers.
+# and prints one line each: requests/s, p50, p99, non-2xx answers, and the
+# CPU time per request of PostgreSQL, the workers and nginx (from /proc:
+# ratios that hold on a busy machine too).  ONLY="list-token get-token"
+# runs only those.
 # The goals (issue 9): list-token >= 4,000 req/s, get-* >= 10,000 req/s.
 #
 # Environment (defaults): WORKERS (4), THREADS (2), CONNECTIONS (32),
-# DURATION (10s), USERS (10000), ARTICLES (100000), TAGS (5000),
+# DURATION (10s), USERS (10000), ARTICLES (100000), TAGS (5000), ONLY,
 # QUETZAL_LOG_LEVEL (info).  Needs wrk and a build (make).  Everything it
 # starts is stopped at the end.
 set -euo pipefail
@@ -83,29 +86,73 @@ psql -c "INSERT INTO follows (follower_id, followee_id)
 	ORDER BY u.id LIMIT 500"
 slug=bench-$((ARTICLES / 2))
 
+# tree PID...: those processes and their children
+tree() {
+	local p
+	for p in "$@"; do
+		echo "$p"
+		ps -o pid= --ppid "$p" 2>/dev/null || true
+	done
+}
+
+# cpu: clock ticks (user + system) used so far by this stack's
+# PostgreSQL, workers and nginx: "pg worker nginx"
+cpu() {
+	local pgpid f t pg=0 wk=0 ng=0
+	pgpid=$("$root/scripts/pg.sh" pid "$QUETZAL_TEST_PGDIR")
+	for f in pg wk ng; do
+		t=0
+		case $f in
+		pg) set -- $(tree "$pgpid") ;;
+		wk) set -- $QUETZAL_TEST_WORKER_PIDS ;;
+		ng) set -- $(tree "$QUETZAL_TEST_NGINX_PID") ;;
+		esac
+		for p in "$@"; do
+			# utime and stime: fields 14 and 15 (comm has no spaces)
+			t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" \
+			    2>/dev/null || echo 0)))
+		done
+		printf -v "$f" %s "$t"
+	done
+	echo "$pg $wk $ng"
+}
+
 # run NAME TOKEN PATH: one wrk run, one summary line (TOKEN - : anonymous)
+# with the CPU time per request of PostgreSQL, the workers and nginx.
 run() {
-	local name=$1 token=$2 path=$3 out=$tmp/$1.out hdr=()
+	local name=$1 token=$2 path=$3 out=$tmp/$1.out hdr=() before after
 	[[ $token == - ]] || hdr=(-H "Authorization: Token $token")
 	# a warm-up, so prepared statements and caches are hot
 	wrk -t1 -c4 -d2s "${hdr[@]}" "$url$path" >/dev/null
+	before=$(cpu)
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
 		"${hdr[@]}" "$url$path" >"$out"
-	awk -v name="$name" '
+	after=$(cpu)
+	awk -v name="$name" -v before="$before" -v after="$after" \
+	    -v hz="$(getconf CLK_TCK)" '
 		/^ +50%/ { p50 = $2 } /^ +90%/ { p90 = $2 } /^ +99%/ { p99 = $2 }
 		/Requests\/sec/ { rps = $2 }
+		/requests in/ { n = $1 }
 		/Non-2xx/ { bad = $NF }
-		END { printf "%-11s %9s req/s  p50 %8s  p90 %8s  p99 %8s  non-2xx %s\n",
-			name, rps, p50, p90, p99, bad ? bad : 0 }' "$out"
+		END {
+			split(before, b); split(after, a)
+			us = 1e6 / hz / (n ? n : 1)
+			printf "%-11s %9s req/s  p50 %8s  p99 %8s  non-2xx %s" \
+			    "  cpu/req pg %.0fus worker %.0fus nginx %.0fus\n",
+			    name, rps, p50, p99, bad ? bad : 0,
+			    (a[1] - b[1]) * us, (a[2] - b[2]) * us,
+			    (a[3] - b[3]) * us }' "$out"
 }
 
 echo "quetzal $("$QUETZAL_BIN" --version | cut -d' ' -f2), $WORKERS workers," \
 	"wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores," \
 	"load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-run list-token "$token" "/api/articles?limit=20"
-run get-token "$token" "/api/articles/$slug"
-run get-anon - "/api/articles/$slug"
-run list-anon - "/api/articles?limit=20"
-run feed "$token" "/api/articles/feed"
-run tag "$token" "/api/articles?tag=tag42"
-run tags "$token" "/api/tags"
+want() { [[ -z ${ONLY:-} || " $ONLY " == *" $1 "* ]]; }
+want list-token && run list-token "$token" "/api/articles?limit=20"
+want get-token && run get-token "$token" "/api/articles/$slug"
+want get-anon && run get-anon - "/api/articles/$slug"
+want list-anon && run list-anon - "/api/articles?limit=20"
+want feed && run feed "$token" "/api/articles/feed"
+want tag && run tag "$token" "/api/articles?tag=tag42"
+want tags && run tags "$token" "/api/tags"
+exit 0
