@@ -7,32 +7,43 @@
 -- from an index-only count.  One named query per index (see tasks.sql).
 -- A page's authors are read one primary-key lookup each (a subquery, not
 -- a join): a worker's generic plan guesses a LIMIT $n at a tenth of the
--- table and would hash-join all users.
+-- table and would hash-join all users.  A page is text put together from
+-- the JSON each row keeps ready (articles.json_head,
+-- users.profile_json_head: migration 0004), not json_build_object per
+-- article, which cost most of a page's time.
 
 -- name: article_list
 -- GET /api/articles: every article.  {"articles":[...],"articlesCount":N}
 WITH me AS (
 	SELECT id FROM users
 	WHERE id = $1::bigint AND token_version = $2::integer AND is_active
-), page AS (
-	SELECT a.id, a.slug, a.title, a.description, a.tag_list, a.created_at,
-	    a.updated_at, a.favorites_count, a.author_id
-	FROM articles a
+), ids AS (
+	-- the ids alone from articles_pkey, then each row by its key (a
+	-- LIMIT keeps the lateral from being flattened): a generic plan
+	-- prices LIMIT $3 at a tenth of the table, and would rather read
+	-- and sort the whole table than fetch that many rows by index
+	SELECT a.id FROM articles a
 	ORDER BY a.id DESC
 	LIMIT $3::integer OFFSET $4::integer
+), page AS (
+	SELECT ids.id, a.json_head, a.favorites_count, a.author_id
+	FROM ids CROSS JOIN LATERAL (
+		SELECT a.json_head, a.favorites_count, a.author_id
+		FROM articles a WHERE a.id = ids.id LIMIT 1
+	) a
 )
-SELECT json_build_object(
-    'articles', coalesce(json_agg(article_brief_json(p.slug, p.title,
-	p.description, p.tag_list, p.created_at, p.updated_at,
-	EXISTS (SELECT FROM favorites f
+SELECT '{"articles":[' || coalesce(string_agg('{' || p.json_head
+	|| ',"favorited":' || EXISTS (SELECT FROM favorites f
 	    WHERE f.user_id = $1::bigint
-	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
-	p.favorites_count, (SELECT conduit_profile_json(u, EXISTS (SELECT FROM follows f
-	    WHERE f.follower_id = $1::bigint
-	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id))
-	    FROM users u WHERE u.id = p.author_id))
-	ORDER BY p.id DESC), '[]'),
-    'articlesCount', (SELECT articles FROM article_totals))
+	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id)
+	|| ',"favoritesCount":' || p.favorites_count
+	|| ',"author":{' || (SELECT u.profile_json_head || ',"following":'
+	    || EXISTS (SELECT FROM follows f
+		WHERE f.follower_id = $1::bigint
+		AND EXISTS (SELECT FROM me) AND f.followee_id = u.id)
+	    FROM users u WHERE u.id = p.author_id) || '}}',
+	',' ORDER BY p.id DESC), '')
+    || '],"articlesCount":' || (SELECT articles FROM article_totals) || '}'
 FROM page p;
 
 -- name: article_list_tag
@@ -43,25 +54,24 @@ WITH me AS (
 ), tag AS (
 	SELECT id, articles_count FROM tags WHERE name = $5
 ), page AS (
-	SELECT a.id, a.slug, a.title, a.description, a.tag_list, a.created_at,
-	    a.updated_at, a.favorites_count, a.author_id
+	SELECT a.id, a.json_head, a.favorites_count, a.author_id
 	FROM article_tags t JOIN articles a ON a.id = t.article_id
 	WHERE t.tag_id = (SELECT id FROM tag)
 	ORDER BY t.article_id DESC
 	LIMIT $3::integer OFFSET $4::integer
 )
-SELECT json_build_object(
-    'articles', coalesce(json_agg(article_brief_json(p.slug, p.title,
-	p.description, p.tag_list, p.created_at, p.updated_at,
-	EXISTS (SELECT FROM favorites f
+SELECT '{"articles":[' || coalesce(string_agg('{' || p.json_head
+	|| ',"favorited":' || EXISTS (SELECT FROM favorites f
 	    WHERE f.user_id = $1::bigint
-	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
-	p.favorites_count, (SELECT conduit_profile_json(u, EXISTS (SELECT FROM follows f
-	    WHERE f.follower_id = $1::bigint
-	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id))
-	    FROM users u WHERE u.id = p.author_id))
-	ORDER BY p.id DESC), '[]'),
-    'articlesCount', coalesce((SELECT articles_count FROM tag), 0))
+	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id)
+	|| ',"favoritesCount":' || p.favorites_count
+	|| ',"author":{' || (SELECT u.profile_json_head || ',"following":'
+	    || EXISTS (SELECT FROM follows f
+		WHERE f.follower_id = $1::bigint
+		AND EXISTS (SELECT FROM me) AND f.followee_id = u.id)
+	    FROM users u WHERE u.id = p.author_id) || '}}',
+	',' ORDER BY p.id DESC), '')
+    || '],"articlesCount":' || coalesce((SELECT articles_count FROM tag), 0) || '}'
 FROM page p;
 
 -- name: article_list_author
@@ -72,26 +82,25 @@ WITH me AS (
 ), author AS (
 	SELECT id FROM users WHERE lower(username) = lower($5)
 ), page AS (
-	SELECT a.id, a.slug, a.title, a.description, a.tag_list, a.created_at,
-	    a.updated_at, a.favorites_count, a.author_id
+	SELECT a.id, a.json_head, a.favorites_count, a.author_id
 	FROM articles a
 	WHERE a.author_id = (SELECT id FROM author)
 	ORDER BY a.id DESC
 	LIMIT $3::integer OFFSET $4::integer
 )
-SELECT json_build_object(
-    'articles', coalesce(json_agg(article_brief_json(p.slug, p.title,
-	p.description, p.tag_list, p.created_at, p.updated_at,
-	EXISTS (SELECT FROM favorites f
+SELECT '{"articles":[' || coalesce(string_agg('{' || p.json_head
+	|| ',"favorited":' || EXISTS (SELECT FROM favorites f
 	    WHERE f.user_id = $1::bigint
-	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
-	p.favorites_count, (SELECT conduit_profile_json(u, EXISTS (SELECT FROM follows f
-	    WHERE f.follower_id = $1::bigint
-	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id))
-	    FROM users u WHERE u.id = p.author_id))
-	ORDER BY p.id DESC), '[]'),
-    'articlesCount', (SELECT count(*) FROM articles a
-	WHERE a.author_id = (SELECT id FROM author)))
+	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id)
+	|| ',"favoritesCount":' || p.favorites_count
+	|| ',"author":{' || (SELECT u.profile_json_head || ',"following":'
+	    || EXISTS (SELECT FROM follows f
+		WHERE f.follower_id = $1::bigint
+		AND EXISTS (SELECT FROM me) AND f.followee_id = u.id)
+	    FROM users u WHERE u.id = p.author_id) || '}}',
+	',' ORDER BY p.id DESC), '')
+    || '],"articlesCount":' || (SELECT count(*) FROM articles a
+	WHERE a.author_id = (SELECT id FROM author)) || '}'
 FROM page p;
 
 -- name: article_list_favorited
@@ -103,26 +112,25 @@ WITH me AS (
 ), fan AS (
 	SELECT id FROM users WHERE lower(username) = lower($5)
 ), page AS (
-	SELECT a.id, a.slug, a.title, a.description, a.tag_list, a.created_at,
-	    a.updated_at, a.favorites_count, a.author_id
+	SELECT a.id, a.json_head, a.favorites_count, a.author_id
 	FROM favorites f JOIN articles a ON a.id = f.article_id
 	WHERE f.user_id = (SELECT id FROM fan)
 	ORDER BY f.article_id DESC
 	LIMIT $3::integer OFFSET $4::integer
 )
-SELECT json_build_object(
-    'articles', coalesce(json_agg(article_brief_json(p.slug, p.title,
-	p.description, p.tag_list, p.created_at, p.updated_at,
-	EXISTS (SELECT FROM favorites f
+SELECT '{"articles":[' || coalesce(string_agg('{' || p.json_head
+	|| ',"favorited":' || EXISTS (SELECT FROM favorites f
 	    WHERE f.user_id = $1::bigint
-	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
-	p.favorites_count, (SELECT conduit_profile_json(u, EXISTS (SELECT FROM follows f
-	    WHERE f.follower_id = $1::bigint
-	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id))
-	    FROM users u WHERE u.id = p.author_id))
-	ORDER BY p.id DESC), '[]'),
-    'articlesCount', (SELECT count(*) FROM favorites f
-	WHERE f.user_id = (SELECT id FROM fan)))
+	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id)
+	|| ',"favoritesCount":' || p.favorites_count
+	|| ',"author":{' || (SELECT u.profile_json_head || ',"following":'
+	    || EXISTS (SELECT FROM follows f
+		WHERE f.follower_id = $1::bigint
+		AND EXISTS (SELECT FROM me) AND f.followee_id = u.id)
+	    FROM users u WHERE u.id = p.author_id) || '}}',
+	',' ORDER BY p.id DESC), '')
+    || '],"articlesCount":' || (SELECT count(*) FROM favorites f
+	WHERE f.user_id = (SELECT id FROM fan)) || '}'
 FROM page p;
 
 -- name: article_list_filtered
@@ -132,8 +140,7 @@ WITH me AS (
 	SELECT id FROM users
 	WHERE id = $1::bigint AND token_version = $2::integer AND is_active
 ), m AS (
-	SELECT a.id, a.slug, a.title, a.description, a.tag_list, a.created_at,
-	    a.updated_at, a.favorites_count, a.author_id
+	SELECT a.id, a.json_head, a.favorites_count, a.author_id
 	FROM articles a
 	WHERE ($5::text IS NULL OR EXISTS (SELECT FROM article_tags t
 		JOIN tags g ON g.id = t.tag_id
@@ -146,18 +153,18 @@ WITH me AS (
 ), page AS (
 	SELECT * FROM m ORDER BY id DESC LIMIT $3::integer OFFSET $4::integer
 )
-SELECT json_build_object(
-    'articles', coalesce(json_agg(article_brief_json(p.slug, p.title,
-	p.description, p.tag_list, p.created_at, p.updated_at,
-	EXISTS (SELECT FROM favorites f
+SELECT '{"articles":[' || coalesce(string_agg('{' || p.json_head
+	|| ',"favorited":' || EXISTS (SELECT FROM favorites f
 	    WHERE f.user_id = $1::bigint
-	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
-	p.favorites_count, (SELECT conduit_profile_json(u, EXISTS (SELECT FROM follows f
-	    WHERE f.follower_id = $1::bigint
-	    AND EXISTS (SELECT FROM me) AND f.followee_id = u.id))
-	    FROM users u WHERE u.id = p.author_id))
-	ORDER BY p.id DESC), '[]'),
-    'articlesCount', (SELECT count(*) FROM m))
+	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id)
+	|| ',"favoritesCount":' || p.favorites_count
+	|| ',"author":{' || (SELECT u.profile_json_head || ',"following":'
+	    || EXISTS (SELECT FROM follows f
+		WHERE f.follower_id = $1::bigint
+		AND EXISTS (SELECT FROM me) AND f.followee_id = u.id)
+	    FROM users u WHERE u.id = p.author_id) || '}}',
+	',' ORDER BY p.id DESC), '')
+    || '],"articlesCount":' || (SELECT count(*) FROM m) || '}'
 FROM page p;
 
 -- name: article_feed
@@ -184,21 +191,20 @@ WITH me AS (
 	ORDER BY x.id DESC
 	LIMIT $3::integer OFFSET $4::integer
 ), page AS (
-	SELECT a.id, a.slug, a.title, a.description, a.tag_list,
-	    a.created_at, a.updated_at, a.favorites_count, a.author_id
+	SELECT a.id, a.json_head, a.favorites_count, a.author_id
 	FROM ids JOIN articles a ON a.id = ids.id
 )
-SELECT EXISTS (SELECT FROM me), json_build_object(
-    'articles', coalesce(json_agg(article_brief_json(p.slug, p.title,
-	p.description, p.tag_list, p.created_at, p.updated_at,
-	EXISTS (SELECT FROM favorites f
+SELECT EXISTS (SELECT FROM me),
+    '{"articles":[' || coalesce(string_agg('{' || p.json_head
+	|| ',"favorited":' || EXISTS (SELECT FROM favorites f
 	    WHERE f.user_id = $1::bigint
-	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id),
-	p.favorites_count, (SELECT conduit_profile_json(u, true)
-	    FROM users u WHERE u.id = p.author_id))
-	ORDER BY p.id DESC), '[]'),
-    'articlesCount', (SELECT count(*) FROM articles a
-	WHERE a.author_id IN (SELECT followee_id FROM followed)))
+	    AND EXISTS (SELECT FROM me) AND f.article_id = p.id)
+	|| ',"favoritesCount":' || p.favorites_count
+	|| ',"author":{' || (SELECT u.profile_json_head || ',"following":true'
+	    FROM users u WHERE u.id = p.author_id) || '}}',
+	',' ORDER BY p.id DESC), '')
+    || '],"articlesCount":' || (SELECT count(*) FROM articles a
+	WHERE a.author_id IN (SELECT followee_id FROM followed)) || '}'
 FROM page p;
 
 -- name: article_get
