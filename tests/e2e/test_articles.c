@@ -454,9 +454,8 @@ Test(articles, only_the_author_updates_and_the_slug_stays)
 	    "{\"article\":{\"body\":\"\"}}");
 	cd_assert_error(&r, 422, NULL);
 	resp_free(&r);
-	cr_assert_str_eq(cd_sql("SELECT concat_ws('|', title, description, "
-	    "body, updated_at) FROM articles WHERE slug = $1", slug, NULL),
-	    before);
+	cd_assert_sql(before, "SELECT concat_ws('|', title, description, "
+	    "body, updated_at) FROM articles WHERE slug = $1", slug, NULL);
 
 	created = cd_sql("SELECT created_at FROM articles WHERE slug = $1",
 	    slug, NULL);
@@ -472,8 +471,8 @@ Test(articles, only_the_author_updates_and_the_slug_stays)
 	cr_assert_str_neq(resp_str(&r, "article.updatedAt"),
 	    resp_str(&r, "article.createdAt"));
 	resp_free(&r);
-	cr_assert_str_eq(cd_sql("SELECT created_at FROM articles WHERE slug = "
-	    "$1", slug, NULL), created);
+	cd_assert_sql(created, "SELECT created_at FROM articles WHERE slug = "
+	    "$1", slug, NULL);
 	r = cd_call("GET", pathf("/api/articles/%s", slug), NULL, NULL);
 	cr_assert_str_eq(resp_str(&r, "article.title"),
 	    "Did you train your dragon?");

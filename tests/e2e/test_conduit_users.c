@@ -37,8 +37,8 @@ Test(conduit_users, register_answers_201_with_the_user_and_a_token)
 	cr_assert_not_null(strstr(r.body, "\"bio\" : null"), "%s", r.body);
 	cr_assert_not_null(strstr(r.body, "\"image\" : null"), "%s", r.body);
 	/* Unknown fields are ignored (SPEC 4.5), role too: a plain user. */
-	cr_assert_str_eq(cd_sql("SELECT role FROM users WHERE email = $1",
-	    resp_str(&r, "user.email"), NULL), "user");
+	cd_assert_sql("user", "SELECT role FROM users WHERE email = $1",
+	    resp_str(&r, "user.email"), NULL);
 	strcpy(u.token, resp_str(&r, "user.token"));
 	resp_free(&r);
 
@@ -239,8 +239,8 @@ Test(conduit_users, update_changes_the_fields_given)
 	cr_assert_str_eq(resp_str(&r, "user.image"), "https://i.example/x.jpg");
 	cr_assert_str_eq(resp_str(&r, "user.username"), u.username);
 	resp_free(&r);
-	cr_assert_str_eq(cd_sql("SELECT bio FROM users WHERE username = $1",
-	    u.username, NULL), "I like to skateboard");
+	cd_assert_sql("I like to skateboard", "SELECT bio FROM users WHERE "
+	    "username = $1", u.username, NULL);
 
 	/* null clears; fields not given stay. */
 	r = cd_call("PUT", "/api/user", &u, "{\"user\":{\"image\":null}}");
@@ -262,9 +262,9 @@ Test(conduit_users, update_changes_the_fields_given)
 	r = cd_call("PUT", "/api/user", &u, "{\"user\":{\"bio\":42}}");
 	cd_assert_error(&r, 422, "bio");
 	resp_free(&r);
-	cr_assert_str_eq(cd_sql("SELECT concat_ws('|', email, username, bio, "
-	    "updated_at) FROM users WHERE username = $1", u.username, NULL),
-	    before);
+	cd_assert_sql(before, "SELECT concat_ws('|', email, username, bio, "
+	    "updated_at) FROM users WHERE username = $1", u.username, NULL);
+	free(before);
 
 	/* A new password: the old token ends, the answer's works. */
 	snprintf(body, sizeof(body), "{\"user\":{\"password\":\"new-%s\"}}",

@@ -133,3 +133,18 @@ cd_count(const char *sql, ...)
 	free(v);
 	return n;
 }
+
+void
+cd_assert_sql(const char *want, const char *sql, ...)
+{
+	va_list	 ap;
+	char	*v;
+	bool	 same;
+
+	va_start(ap, sql);
+	v = vsql(sql, ap);
+	va_end(ap);
+	same = v != NULL && strcmp(v, want) == 0;
+	cr_assert(same, "%s: want %s, got %s", sql, want, v ? v : "NULL");
+	free(v);
+}

@@ -41,6 +41,10 @@ void		 cd_assert_error(const struct resp *r, long status,
  * malloc'd or NULL. */
 char		*cd_sql(const char *sql, ...);
 
+/* Fails unless the first value `sql` returns (parameters as arguments
+ * ending with NULL) is `want`. */
+void		 cd_assert_sql(const char *want, const char *sql, ...);
+
 /* The number of rows `sql` (a SELECT count(*)...) counts, parameters as
  * arguments ending with NULL. */
 long		 cd_count(const char *sql, ...);
