@@ -28,8 +28,9 @@
 #define OFFSET_DIGITS	9	/* below 10^9 */
 #define SLUG_TRIES	3	/* inserts racing for one slug */
 
-static bool
-is_true(const char *v)
+/* A boolean column of a row: "t".  Shared by the Conduit handlers. */
+bool
+conduit_is_true(const char *v)
 {
 	return v != NULL && strcmp(v, "t") == 0;
 }
@@ -145,7 +146,7 @@ articles_feed(struct req *r)
 	if (db_one(r, Q_ARTICLE_FEED, DB_ARGS(r->user_id, r->token_ver, limit,
 	    offset), DB_ROW(row)) != 1)
 		return http_fail(r);
-	if (!is_true(row[0]))
+	if (!conduit_is_true(row[0]))
 		return app_auth_stale(r);
 	return http_send_json(r, 200, row[1]);
 }
@@ -224,7 +225,7 @@ articles_create(struct req *r)
 		r->err_detail = NULL;
 		r->err_sqlstate = r->err_constraint = NULL;
 	}
-	if (!is_true(row[0]))
+	if (!conduit_is_true(row[0]))
 		return app_auth_stale(r);
 	http_header(r, "Location", "/api/articles/%s", row[1]);
 	return http_send_json(r, 201, row[2]);
@@ -234,9 +235,9 @@ articles_create(struct req *r)
 static int
 refused(struct req *r, const char *const *row)
 {
-	if (!is_true(row[0]))
+	if (!conduit_is_true(row[0]))
 		return app_auth_stale(r);
-	if (!is_true(row[1]))
+	if (!conduit_is_true(row[1]))
 		return not_found(r);
 	http_error(r, 403, "only the author may change this article");
 	return http_fail(r);
@@ -282,7 +283,7 @@ favorite(struct req *r, int q)
 	if (db_one(r, q, DB_ARGS(r->user_id, r->token_ver,
 	    http_path_param(r, 0)), DB_ROW(row)) != 1)
 		return http_fail(r);
-	if (!is_true(row[0]))
+	if (!conduit_is_true(row[0]))
 		return app_auth_stale(r);
 	if (row[1] == NULL)
 		return not_found(r);

@@ -14,12 +14,6 @@
 
 #define COMMENT_MAX	10000
 
-static bool
-is_true(const char *v)
-{
-	return v != NULL && strcmp(v, "t") == 0;
-}
-
 static int
 not_found(struct req *r, const char *what)
 {
@@ -70,9 +64,9 @@ comments_create(struct req *r)
 	if (db_one(r, Q_COMMENT_INSERT, DB_ARGS(r->user_id, r->token_ver,
 	    http_path_param(r, 0), in.body), DB_ROW(row)) != 1)
 		return http_fail(r);
-	if (!is_true(row[0]))
+	if (!conduit_is_true(row[0]))
 		return app_auth_stale(r);
-	if (!is_true(row[1]))
+	if (!conduit_is_true(row[1]))
 		return not_found(r, "article");
 	return http_send_json(r, 200, row[2]);
 }
@@ -88,11 +82,11 @@ comments_delete(struct req *r)
 	if (db_one(r, Q_COMMENT_DELETE, DB_ARGS(r->user_id, r->token_ver,
 	    http_path_param(r, 0), http_path_param(r, 1)), DB_ROW(row)) != 1)
 		return http_fail(r);
-	if (!is_true(row[0]))
+	if (!conduit_is_true(row[0]))
 		return app_auth_stale(r);
-	if (!is_true(row[1]))
+	if (!conduit_is_true(row[1]))
 		return not_found(r, "article");
-	if (!is_true(row[2]))
+	if (!conduit_is_true(row[2]))
 		return not_found(r, "comment");
 	if (strcmp(row[4], "1") != 0) {
 		http_error(r, 403, "only the author may delete this comment");

@@ -91,6 +91,8 @@ int	tasks_delete(struct req *r);
 /* end tasks */
 
 /* --- Conduit, the RealWorld social API under /api (SPEC 4.5) --- */
+/* Whether a boolean column of a row is true ("t"); NULL is false. */
+bool	conduit_is_true(const char *v);
 /* app/conduit_users.c */
 int	conduit_users_create(struct req *r);
 int	conduit_users_login(struct req *r);

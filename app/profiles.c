@@ -13,12 +13,6 @@
 #include "http.h"
 #include "queries.h"
 
-static bool
-is_true(const char *v)
-{
-	return v != NULL && strcmp(v, "t") == 0;
-}
-
 static int
 no_such_user(struct req *r)
 {
@@ -51,11 +45,11 @@ profiles_follow(struct req *r)
 	if (db_one(r, Q_PROFILE_FOLLOW, DB_ARGS(r->user_id, r->token_ver,
 	    http_path_param(r, 0)), DB_ROW(row)) != 1)
 		return http_fail(r);
-	if (!is_true(row[0]))
+	if (!conduit_is_true(row[0]))
 		return app_auth_stale(r);
 	if (row[1] == NULL)
 		return no_such_user(r);
-	if (is_true(row[2])) {
+	if (conduit_is_true(row[2])) {
 		http_invalid(r, "username", "self", "cannot follow yourself");
 		return http_fail(r);
 	}
@@ -71,7 +65,7 @@ profiles_unfollow(struct req *r)
 	if (db_one(r, Q_PROFILE_UNFOLLOW, DB_ARGS(r->user_id, r->token_ver,
 	    http_path_param(r, 0)), DB_ROW(row)) != 1)
 		return http_fail(r);
-	if (!is_true(row[0]))
+	if (!conduit_is_true(row[0]))
 		return app_auth_stale(r);
 	if (row[1] == NULL)
 		return no_such_user(r);
