@@ -145,6 +145,8 @@ test-stack: tests swagger
 	    tests/support/with-stack.sh sh -c '$(BUILD)/tests/integration && \
 	    $(BUILD)/tests/e2e && \
 	    QUETZAL_TEST_PGDOWN=1 $(BUILD)/tests/e2e --filter "pgdown/*" && \
+	    $(if $(filter 1,$(SANITIZE)),,QUETZAL_TEST_HASHLOAD=1 \
+	    $(BUILD)/tests/e2e --filter "throttle/wrong_login_storm*" && )\
 	    QUETZAL_TEST_METRICS=1 $(BUILD)/tests/e2e --filter "metrics/*" -j1'
 
 # The end-to-end suite against workers under valgrind (memcheck).

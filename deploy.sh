@@ -353,6 +353,13 @@ if [ "$LOCAL_DB" = 1 ]; then
 		runuser -u postgres -- createdb -O quetzal -E UTF8 quetzal
 		changed "created database quetzal"
 	fi
+	# PostgreSQL's own log keeps no DETAIL of the app's errors (a unique
+	# violation's DETAIL names the email); a superuser setting, so here
+	# rather than in a migration (docs/decisions.md).
+	if [ "$(psql_pg -c "SELECT coalesce((SELECT 'y' FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = 'quetzal' AND s.setdatabase = 0 AND 'log_error_verbosity=terse' = ANY (s.setconfig)), 'n')")" != y ]; then
+		psql_pg -c "ALTER ROLE quetzal SET log_error_verbosity = 'terse'"
+		changed "PostgreSQL role quetzal logs its errors tersely"
+	fi
 fi
 
 # ---------------------------------------------------------------- units

@@ -20,6 +20,7 @@
 #include "jsonx.h"
 #include "log.h"
 #include "password.h"
+#include "pwguard.h"
 #include "queries.h"
 #include "route.h"
 
@@ -128,6 +129,9 @@ forget_error(struct req *r)
 	r->nerrors = 0;
 }
 
+static const char *const token_params[] = { "grant_type", "username",
+    "password", "refresh_token", "scope" };
+
 static int
 read_params(struct req *r, struct token_in *in)
 {
@@ -141,6 +145,21 @@ read_params(struct req *r, struct token_in *in)
 		    "parameters must be strings in a JSON object");
 	}
 	if (r->nform > 0) {
+		/* RFC 6749 3.1: no parameter may be sent more than once
+		 * (ours are counted; unknown ones are ignored anyway). */
+		for (size_t k = 0; k < sizeof(token_params) /
+		    sizeof(token_params[0]); k++) {
+			int seen = 0;
+
+			for (int i = 0; i < r->nform; i++)
+				seen += strcmp(r->form[i].name,
+				    token_params[k]) == 0;
+			if (seen > 1)
+				return http_oauth_error(r, 400,
+				    "invalid_request", arena_printf(r->arena,
+				    "parameter %s is sent more than once",
+				    token_params[k]));
+		}
 		in->grant_type = http_pairs_get(r->form, r->nform,
 		    "grant_type");
 		in->username = http_pairs_get(r->form, r->nform, "username");
@@ -196,7 +215,9 @@ auth_token(struct req *r)
 {
 	struct token_in	 in;
 	const char	*row[5];	/* id, hash, is_active, role, ver */
-	const char	*refresh, *rrow[1];
+	const char	*refresh, *rrow[1], *uid;
+	struct hashgate_slot slot;
+	bool		 ok;
 	int		 rc;
 
 	if (read_params(r, &in) < 0)
@@ -212,21 +233,30 @@ auth_token(struct req *r)
 		    "username and password are required");
 		return http_fail(r);
 	}
-	if (strlen(in.username) > LOGIN_MAX) {
-		password_verify_dummy(in.password);
-		return bad_grant(r, "Incorrect username or password");
-	}
-	rc = db_one(r, Q_USER_LOGIN, DB_ARGS(in.username), DB_ROW(row));
-	if (rc < 0)
+	/* The gate first: when it is full the refusal costs no query. */
+	if (pwguard_enter(r, &slot) < 0)
 		return oauth_fail(r);
-	/* One bcrypt either way: the answer and its time do not tell
-	 * whether the account exists. */
-	if (rc == 0) {
-		password_verify_dummy(in.password);
+	/* Nothing longer than an email names a user: no lookup. */
+	rc = strlen(in.username) > LOGIN_MAX ? 0 : db_one(r, Q_USER_LOGIN,
+	    DB_ARGS(in.username), DB_ROW(row));
+	uid = rc == 1 ? row[0] : NULL;
+	/* An unknown name is throttled as an account is: the answers and
+	 * their times do not tell whether the account exists.  One bcrypt
+	 * either way. */
+	if (rc < 0 || pwguard_check(r, uid, in.username) < 0) {
+		pwguard_leave(&slot);
+		return oauth_fail(r);
+	}
+	ok = uid != NULL ? password_verify(in.password, row[1]) :
+	    password_verify_dummy(in.password);
+	pwguard_leave(&slot);
+	if (!ok) {
+		if (pwguard_failed(r, uid, in.username) < 0)
+			return oauth_fail(r);
 		return bad_grant(r, "Incorrect username or password");
 	}
-	if (!password_verify(in.password, row[1]))
-		return bad_grant(r, "Incorrect username or password");
+	if (pwguard_succeeded(r, uid) < 0)
+		return oauth_fail(r);
 	if (strcmp(row[2], "t") != 0)
 		return bad_grant(r, "Inactive user");
 

@@ -14,6 +14,7 @@
 #include "arena.h"
 #include "config.h"
 #include "db.h"
+#include "hashgate.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -84,7 +85,7 @@ cmd_serve(int argc, char **argv)
 	app.routes = app_routes;
 	app.nroutes = app_nroutes;
 	app.max_body = app_config.max_body;
-	if (app_auth_init(&app_config) < 0)
+	if (app_auth_init(&app_config) < 0 || hashgate_init_env() < 0)
 		return 1;
 	app.authenticate = app_authenticate;
 	/* The pool's shared counters, in QUETZAL_RUNTIME_DIR (make run, the

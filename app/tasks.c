@@ -248,6 +248,9 @@ cursor_decode(struct req *r, const char *cursor, const char **ts,
 		}
 	}
 	raw[o] = '\0';
+	/* A NUL inside would hide what follows it from the checks below. */
+	if (memchr(raw, '\0', o) != NULL)
+		goto bad;
 	/* "<microseconds>.<id>", both canonical: what task_cursor() writes */
 	dot = strchr(raw, '.');
 	if (dot == NULL || !route_is_id(dot + 1))

@@ -269,6 +269,15 @@ http_req_init(struct req *r, struct arena *a, char **env)
 		r->path = "/";
 		return http_error(r, 400, "the request path is not decodable");
 	}
+	/* Every route, whether it reads the query or not: a query that does
+	 * not decode is a 400 on /healthz as on /api/v1/tasks. */
+	if (r->query[0] != '\0') {
+		struct http_pair *pairs;
+
+		if (http_form_decode(a, r->query, strlen(r->query), &pairs) < 0)
+			return http_error(r, 400, "the query string is not "
+			    "decodable");
+	}
 	return 0;
 }
 

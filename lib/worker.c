@@ -156,15 +156,21 @@ has_body_method(const char *m)
 /* Decodes the body once, before any handler: a JSON body must be strict
  * JSON (400), a form must decode (400), anything else is a 415. */
 static int
-check_body(struct req *r)
+check_body(struct req *r, const struct route *rt)
 {
 	const char *why;
+	int status;
 
 	if (!has_body_method(r->method) || r->body_len == 0)
 		return 0;
-	switch (http_body_kind(r, true)) {
+	/* A route that reads no form says so in its 415 (an unmatched path
+	 * still decodes one, for its 404 or 405). */
+	switch (http_body_kind(r, rt == NULL || (rt->flags & ROUTE_FORM))) {
 	case 1:
-		r->json = jsonx_parse(r->arena, r->body, r->body_len, &why);
+		r->json = jsonx_parse_ex(r->arena, r->body, r->body_len, &why,
+		    &status);
+		if (r->json == NULL && status == 422)
+			return http_invalid(r, "body", "invalid_unicode", why);
 		if (r->json == NULL)
 			return http_error(r, 400, "%s", why);
 		return 0;
@@ -201,7 +207,7 @@ worker_dispatch(const struct worker_app *app, struct req *r)
 	r->route = m == 1 ? rt : NULL;	/* metrics: a 400/415 counts on it */
 	if (m == 1)
 		r->envelope = rt->envelope;
-	if (check_body(r) < 0) {
+	if (check_body(r, m == 1 ? rt : NULL) < 0) {
 		http_fail(r);
 		return;
 	}

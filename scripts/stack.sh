@@ -167,6 +167,8 @@ render_nginx_conf() {
 		-e "s|@SOCK@|$sock|g" \
 		-e "s|@ROOT@|$root|g" \
 		-e "s|@USER_DIRECTIVE@|$user_directive|g" \
+		-e "s|@AUTH_RATE@|${AUTH_RATE:-10r/m}|g" \
+		-e "s|@AUTH_BURST@|${AUTH_BURST:-10}|g" \
 		"$root/nginx/dev.conf.in" >"$STACK_DIR/nginx.conf"
 	# QUETZAL_METRICS_ALLOW: the /metrics location's "allow" lines
 	allow=$(metrics_allow_lines)

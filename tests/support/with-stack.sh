@@ -99,6 +99,10 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/quetzal-test.XXXXXX")
 export QUETZAL_BIN=$bin STACK_DIR=$tmp/run PG_DIR=$tmp/pg
 export WORKERS=${WORKERS:-4}
 export QUETZAL_PG_FAST=1 QUETZAL_BCRYPT_COST=4
+# nginx's limit on the password routes (production: 10r/m, burst 10): the
+# suites log in from 127.0.0.1 many times a second; tests/e2e/test_limits.c
+# floods it from 127.0.0.2 to see the 429s.
+export AUTH_RATE=${AUTH_RATE:-50r/s} AUTH_BURST=${AUTH_BURST:-500}
 QUETZAL_JWT_SECRET=$(openssl rand -hex 32)
 export QUETZAL_JWT_SECRET
 # the file would win over QUETZAL_JWT_SECRET (SPEC 3)
