@@ -351,3 +351,13 @@ auth_logout(struct req *r)
 		return http_fail(r);
 	return http_send_empty(r, 204);
 }
+
+int
+app_auth_issue(struct req *r, const char *user_id, const char *role,
+    const char *ver, const char **token)
+{
+	if (auth_issue(&key, user_id, role, strtol(ver, NULL, 10), time(NULL),
+	    app_auth.token_ttl, r->arena, token) < 0)
+		return http_error(r, 500, "cannot sign a token");
+	return 0;
+}

@@ -49,14 +49,24 @@ db_init(const char *conninfo, long statement_timeout_ms,
     const struct db_query *queries, size_t nqueries)
 {
 	snprintf(db.conninfo, sizeof(db.conninfo), "%s", conninfo);
-	/* enable_seqscan=off: every query of ours is built around an index,
-	 * but a prepared statement's generic plan is costed once, on the
-	 * statistics of that moment; planned on a table that was nearly
-	 * empty then, a list page went on sorting the whole table after it
-	 * had grown (docs/decisions.md).  Off, a sequential scan is taken
-	 * only where no index can serve. */
+	/*
+	 * Every named query is written, and tested (tests/integration/
+	 * test_*_plans.c), for its generic plan.  Left to choose,
+	 * PostgreSQL prices a generic `LIMIT $n` at a tenth of the table,
+	 * finds it dearer than the custom plans and plans every execution
+	 * anew (0.3-1 ms for a Conduit page, longer than running it); the
+	 * same guess passes jit_above_cost, and compiling a 20-row page
+	 * took 30 ms.  So: generic plans from the first run, no JIT.
+	 * enable_seqscan=off: every query of ours is built around an index,
+	 * but a generic plan is costed once, on the statistics of that
+	 * moment; planned on a table that was nearly empty then, a list page
+	 * went on sorting the whole table after it had grown
+	 * (docs/decisions.md).  Off, a sequential scan is taken only where
+	 * no index can serve.
+	 */
 	snprintf(db.options, sizeof(db.options), "-c statement_timeout=%ld "
-	    "-c enable_seqscan=off", statement_timeout_ms);
+	    "-c enable_seqscan=off -c jit=off "
+	    "-c plan_cache_mode=force_generic_plan", statement_timeout_ms);
 	db.queries = queries;
 	db.nqueries = nqueries;
 }
