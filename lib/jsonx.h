@@ -24,7 +24,8 @@ enum jsonx_type {
 	JSONX_T_STRING = 1,
 	JSONX_T_INT,
 	JSONX_T_BOOL,
-	JSONX_T_DATE		/* "YYYY-MM-DD", a real calendar date */
+	JSONX_T_DATE,		/* "YYYY-MM-DD", a real calendar date */
+	JSONX_T_STRINGS		/* array of strings: a PostgreSQL text[] */
 };
 
 #define JSONX_REQUIRED	0x1	/* absent: 422 "required" */
@@ -47,7 +48,12 @@ struct jsonx_field {
 	{ #m, JSONX_T_BOOL, offsetof(T, m), (fl), 0, 0 }
 #define JSONX_DATE(T, m, fl) \
 	{ #m, JSONX_T_DATE, offsetof(T, m), (fl), 0, 0 }
+/* An array of at most JSONX_MAX_ITEMS strings, each lo..hi characters,
+ * read as a text[] literal ("{\"a\",\"b\"}") for a `$n::text[]`. */
+#define JSONX_STRINGS(T, m, fl, lo, hi) \
+	{ #m, JSONX_T_STRINGS, offsetof(T, m), (fl), (lo), (hi) }
 #define JSONX_END { NULL, 0, 0, 0, 0, 0 }
+#define JSONX_MAX_ITEMS	64
 
 /* Options of jsonx_read_ex. */
 #define JSONX_IGNORE_UNKNOWN	0x1	/* RealWorld: unknown fields ignored */
@@ -60,6 +66,19 @@ struct jsonx_field {
  */
 struct json_object *jsonx_parse(struct arena *a, const char *body, size_t len,
 		    const char **why);
+
+/*
+ * The same, saying in *status which answer a refusal deserves: 400 when
+ * the bytes are not RFC 8259 JSON, 422 when they are but a string is not
+ * Unicode text we can keep (a lone surrogate such as "\ud800", which
+ * RFC 8259 section 8.2 lets through the grammar; a member name containing
+ * "\u0000", which json-c would cut short).
+ */
+struct json_object *jsonx_parse_ex(struct arena *a, const char *body,
+		    size_t len, const char **why, int *status);
+
+/* The RFC 8259 check alone: 0, 400 or 422 as above, with *why. */
+int		 jsonx_scan(const char *s, size_t len, const char **why);
 
 /*
  * Reads r's JSON body (parsed by the worker, r->json) into `out` through

@@ -153,7 +153,18 @@ Test(http, envelopes_oauth_and_realworld)
 	http_invalid(&r, "email", "taken", "has already been taken");
 	cr_assert_eq(http_fail(&r), 422);
 	cr_assert_str_eq(r.resp_body,
-	    "{\"errors\":{\"body\":[\"email has already been taken\"]}}");
+	    "{\"errors\":{\"body\":[\"email has already been taken\"],"
+	    "\"email\":[\"has already been taken\"]}}");
+
+	/* A field called "body" (an article's) is not a key of its own. */
+	init(&r, "/");
+	r.envelope = HTTP_ENV_REALWORLD;
+	http_invalid(&r, "body", "empty", "can't be blank");
+	http_invalid(&r, "title", "empty", "can't be blank");
+	cr_assert_eq(http_fail(&r), 422);
+	cr_assert_str_eq(r.resp_body, "{\"errors\":{\"body\":[\"body can't "
+	    "be blank\",\"title can't be blank\"],\"title\":[\"can't be "
+	    "blank\"]}}");
 }
 
 Test(http, 401_has_www_authenticate)
@@ -207,4 +218,21 @@ Test(http, utf8)
 	cr_assert_not(http_utf8_ok("\xe0\x80\xaf", 3), "overlong");
 	cr_assert_not(http_utf8_ok("\xf4\x90\x80\x80", 4), "beyond U+10FFFF");
 	cr_assert_not(http_utf8_ok("\xc3", 1), "truncated");
+}
+
+/* Issue 11: every request's query must decode, whatever the route. */
+Test(http, an_undecodable_query_is_a_400_for_any_path)
+{
+	const char *bad[] = { "/healthz?%00", "/?a=%zz", "/?%", "/x?a=%ff",
+	    "/?a=%c3%28" };
+	struct req r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		init(&r, bad[i]);
+		cr_assert_eq(r.err_status, 400, "%s", bad[i]);
+	}
+	init(&r, "/healthz?a=%41&b&&c=d+e");
+	cr_assert_eq(r.err_status, 0);
+	init(&r, "/healthz?");
+	cr_assert_eq(r.err_status, 0);
 }
