@@ -20,6 +20,7 @@
 #include "http.h"
 #include "jsonx.h"
 #include "password.h"
+#include "pwguard.h"
 #include "queries.h"
 
 #define EMAIL_MAX	254
@@ -100,14 +101,19 @@ conduit_users_create(struct req *r)
 	struct conduit_new	 in = { 0 };
 	const char		*row[4];
 	char			 hash[PASSWORD_HASH_SIZE];
-	int			 bad;
+	struct hashgate_slot	 slot;
+	int			 bad, rc;
 
 	bad = jsonx_read_ex(r, "user", conduit_new_fields, &in, NULL,
 	    JSONX_IGNORE_UNKNOWN);
 	check_names(r, in.email, in.username);
 	if (bad < 0 || r->err_status != 0)
 		return http_fail(r);
-	if (password_hash(in.password, app_auth.bcrypt_cost, hash) < 0) {
+	if (pwguard_enter(r, &slot) < 0)
+		return http_fail(r);
+	rc = password_hash(in.password, app_auth.bcrypt_cost, hash);
+	pwguard_leave(&slot);
+	if (rc < 0) {
 		http_error(r, 500, "cannot hash the password");
 		return http_fail(r);
 	}
@@ -143,27 +149,37 @@ conduit_users_login(struct req *r)
 {
 	struct conduit_login	 in = { 0 };
 	const char		*row[6];  /* id, role, ver, json, hash, active */
-	size_t			 pwlen;
-	int			 rc;
+	const char		*uid;
+	struct hashgate_slot	 slot;
+	int			 rc, ok;
 
 	if (jsonx_read_ex(r, "user", conduit_login_fields, &in, NULL,
 	    JSONX_IGNORE_UNKNOWN) < 0)
 		return http_fail(r);
-	pwlen = strlen(in.password);
-	if (strlen(in.email) > EMAIL_MAX || pwlen > PASSWORD_MAX) {
-		/* No such account can exist; spend the same time anyway. */
-		password_verify_dummy(in.password);
-		return bad_login(r);
-	}
-	rc = db_one(r, Q_CONDUIT_USER_LOGIN, DB_ARGS(in.email), DB_ROW(row));
-	if (rc < 0)
+	/* As POST /token (app/auth.c): the hash gate first, so a refusal
+	 * costs no query; the per-account throttle, the same for an unknown
+	 * email; one bcrypt either way. */
+	if (pwguard_enter(r, &slot) < 0)
 		return http_fail(r);
-	if (rc == 0) {
-		password_verify_dummy(in.password);
+	/* Nothing longer than an email names a user: no lookup. */
+	rc = strlen(in.email) > EMAIL_MAX ? 0 : db_one(r,
+	    Q_CONDUIT_USER_LOGIN, DB_ARGS(in.email), DB_ROW(row));
+	uid = rc == 1 ? row[0] : NULL;
+	if (rc < 0 || pwguard_check(r, uid, in.email) < 0) {
+		pwguard_leave(&slot);
+		return http_fail(r);
+	}
+	ok = uid != NULL && strlen(in.password) <= PASSWORD_MAX ?
+	    password_verify(in.password, row[4]) :
+	    password_verify_dummy(in.password);
+	pwguard_leave(&slot);
+	if (!ok) {
+		if (pwguard_failed(r, uid, in.email) < 0)
+			return http_fail(r);
 		return bad_login(r);
 	}
-	if (!password_verify(in.password, row[4]))
-		return bad_login(r);
+	if (pwguard_succeeded(r, uid) < 0)
+		return http_fail(r);
 	if (strcmp(row[5], "t") != 0) {
 		http_error(r, 401, "this account is deactivated");
 		return http_fail(r);
@@ -218,6 +234,7 @@ conduit_users_update(struct req *r)
 	uint64_t		 seen;
 	const char		*row[4], *hash = NULL;
 	char			 buf[PASSWORD_HASH_SIZE];
+	struct hashgate_slot	 slot;
 	int			 bad, rc;
 
 	bad = jsonx_read_ex(r, "user", conduit_update_fields, &in, &seen,
@@ -226,8 +243,11 @@ conduit_users_update(struct req *r)
 	if (bad < 0 || r->err_status != 0)
 		return http_fail(r);
 	if (in.password != NULL) {
-		if (password_hash(in.password, app_auth.bcrypt_cost, buf) <
-		    0) {
+		if (pwguard_enter(r, &slot) < 0)
+			return http_fail(r);
+		rc = password_hash(in.password, app_auth.bcrypt_cost, buf);
+		pwguard_leave(&slot);
+		if (rc < 0) {
 			http_error(r, 500, "cannot hash the password");
 			return http_fail(r);
 		}

@@ -10,12 +10,13 @@ VALUES ($1, $2, $3)
 RETURNING id, role, token_version, conduit_user_json(users);
 
 -- name: conduit_user_login
--- POST /api/users/login: $1 email, case-insensitive.
+-- POST /api/users/login: $1 email, case-insensitive; stored in NFC
+-- (migration 0012), so is the one given.
 -- id, role, token version, user JSON, password hash, is_active.
 SELECT id, role, token_version, conduit_user_json(u), password_hash,
     is_active
 FROM users u
-WHERE lower(email) = lower($1);
+WHERE lower(email) = lower(normalize($1, NFC));
 
 -- name: conduit_user_get
 -- GET /api/user (ROUTE_TOKEN_ONLY): $1 user id, $2 token version.
