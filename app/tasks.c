@@ -24,7 +24,6 @@
 #include "db.h"
 #include "http.h"
 #include "jsonx.h"
-#include "log.h"
 #include "queries.h"
 #include "route.h"
 
@@ -291,17 +290,12 @@ utf8_chars(const char *s)
 	return n;
 }
 
-static char	*task_page_json(struct arena *, const struct db_result *, int);
-static char	*task_json_row(struct arena *, const char *const *);
-static char	*task_etag_text(struct arena *, const char *, const char *);
-
 /* GET /api/v1/tasks: ?done ?q ?due_before ?limit ?cursor (SPEC 4.4, 4.6) */
 int
 tasks_list(struct req *r)
 {
-	const char		*limit, *cursor, *done, *q, *due, *page;
+	const char		*limit, *cursor, *done, *q, *due, *row[2];
 	const char		*ts = "infinity", *after = "0";
-	struct db_result	 res;
 	int			 rc;
 
 	/* The query string was decoded once, by http_req_init. */
@@ -337,26 +331,19 @@ tasks_list(struct req *r)
 	/* A variant per index (tasks.sql): a generic plan of one query with
 	 * optional filters could not use the done or the trigram index. */
 	if (q != NULL)
-		rc = db_all(r, Q_TASK_LIST_Q, DB_ARGS(r->user_id, r->token_ver,
-		    ts, after, limit, due, done, q), &res);
+		rc = db_one(r, Q_TASK_LIST_Q, DB_ARGS(r->user_id, r->token_ver,
+		    ts, after, limit, due, done, q), DB_ROW(row));
 	else if (done != NULL)
-		rc = db_all(r, Q_TASK_LIST_DONE, DB_ARGS(r->user_id,
-		    r->token_ver, ts, after, limit, due, done), &res);
+		rc = db_one(r, Q_TASK_LIST_DONE, DB_ARGS(r->user_id,
+		    r->token_ver, ts, after, limit, due, done), DB_ROW(row));
 	else
-		rc = db_all(r, Q_TASK_LIST, DB_ARGS(r->user_id, r->token_ver,
-		    ts, after, limit, due), &res);
+		rc = db_one(r, Q_TASK_LIST, DB_ARGS(r->user_id, r->token_ver,
+		    ts, after, limit, due), DB_ROW(row));
 	if (rc < 0)
 		return http_fail(r);
-	if (res.nrows == 0 || !token_ok(db_value(&res, 0, 0)))
+	if (rc == 0 || !token_ok(row[0]))
 		return app_auth_stale(r);
-	page = task_page_json(r->arena, &res, atoi(limit));
-	if (page == NULL) {
-		log_msg(LOG_ERR, "a column of the task list is not as "
-		    "expected: request_id=%s", r->request_id);
-		http_error(r, 500, "internal error");
-		return http_fail(r);
-	}
-	return http_send_json(r, 200, page);
+	return http_send_json(r, 200, row[1]);
 }
 
 /* POST /api/v1/tasks */
@@ -364,7 +351,7 @@ int
 tasks_create(struct req *r)
 {
 	struct task_in	 in = { 0 };
-	const char	*row[8], *json;	/* task_get's task columns */
+	const char	*row[3];	/* id, ETag, task JSON */
 	int		 rc;
 
 	if (jsonx_read(r, task_fields, &in, NULL) < 0)
@@ -375,274 +362,33 @@ tasks_create(struct req *r)
 		return http_fail(r);
 	if (rc == 0)		/* the token's user is gone or changed */
 		return app_auth_stale(r);
-	if ((json = task_json_row(r->arena, row)) == NULL) {
-		log_msg(LOG_ERR, "a column of task_insert is not as expected: "
-		    "request_id=%s", r->request_id);
-		http_error(r, 500, "internal error");
-		return http_fail(r);
-	}
 	http_header(r, "Location", "/api/v1/tasks/%s", row[0]);
-	http_header(r, "ETag", "%s", task_etag_text(r->arena, row[0], row[1]));
-	return http_send_json(r, 201, json);
-}
-
-/* A string literal at o, without its NUL; the end. */
-#define put_lit(o, lit)	((char *)memcpy((o), (lit), sizeof(lit) - 1) + \
-			    sizeof(lit) - 1)
-
-/* s as a JSON string at o, escaped as PostgreSQL's escape_json() does;
- * o has room for 6 * strlen(s) + 2.  Returns the end. */
-static char *
-put_json_string(char *o, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const char	*esc;
-
-	*o++ = '"';
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		switch (c) {
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		default:
-			if (c < 0x20) {
-				memcpy(o, "\\u00", 4);
-				o[4] = hex[c >> 4];
-				o[5] = hex[c & 15];
-				o += 6;
-			} else
-				*o++ = (char)c;
-			continue;
-		}
-		*o++ = esc[0];
-		*o++ = esc[1];
-	}
-	*o++ = '"';
-	return o;
-}
-
-/* A timestamp's text in UTC with DateStyle ISO ("2026-11-30 03:39:29.07",
- * lib/db.c sets the style) at o as to_char(..., 'YYYY-MM-DD"T"HH24:MI:SS
- * .US"Z"') gives it, quoted: 28 bytes.  NULL when the text is not of that
- * shape (a year past 9999 or BC: never written by the API). */
-static char *
-put_json_time(char *o, const char *s)
-{
-	size_t	n = strlen(s), i;
-
-	if (n < 19 || n > 26 || n == 20 || s[4] != '-' || s[10] != ' ' ||
-	    s[13] != ':' || (n > 19 && s[19] != '.'))
-		return NULL;
-	*o++ = '"';
-	memcpy(o, s, 10);
-	o[10] = 'T';
-	memcpy(o + 11, s + 11, 8);
-	o += 19;
-	*o++ = '.';
-	for (i = 20; i < 26; i++)
-		*o++ = i < n ? s[i] : '0';
-	*o++ = 'Z';
-	*o++ = '"';
-	return o;
-}
-
-/* The task JSON from the columns id, version, title, description, done,
- * due_date, created_at, updated_at (UTC) of task_get: byte for byte what
- * task_json() (migration 0003, json_build_object) gives for that row.
- * NULL when a column is not as expected. */
-static char *
-task_json_row(struct arena *a, const char *const *c)
-{
-	size_t	 n = 192 + strlen(c[0]) + 6 * strlen(c[2]) +
-	    (c[3] != NULL ? 6 * strlen(c[3]) : 0);
-	char	*buf = arena_alloc(a, n), *o = buf;
-
-	if (c[5] != NULL && strlen(c[5]) != 10)
-		return NULL;
-	o = put_lit(o, "{\"id\" : ");
-	o = stpcpy(o, c[0]);
-	o = put_lit(o, ", \"title\" : ");
-	o = put_json_string(o, c[2]);
-	o = put_lit(o, ", \"description\" : ");
-	if (c[3] != NULL)
-		o = put_json_string(o, c[3]);
-	else
-		o = put_lit(o, "null");
-	o = put_lit(o, ", \"done\" : ");
-	if (c[4] != NULL && c[4][0] == 't')
-		o = put_lit(o, "true");
-	else
-		o = put_lit(o, "false");
-	o = put_lit(o, ", \"due_date\" : ");
-	if (c[5] != NULL) {
-		*o++ = '"';
-		o = stpcpy(o, c[5]);
-		*o++ = '"';
-	} else
-		o = put_lit(o, "null");
-	o = put_lit(o, ", \"created_at\" : ");
-	if ((o = put_json_time(o, c[6])) == NULL)
-		return NULL;
-	o = put_lit(o, ", \"updated_at\" : ");
-	if ((o = put_json_time(o, c[7])) == NULL)
-		return NULL;
-	*o++ = '}';
-	*o = '\0';
-	return buf;
-}
-
-/* The list cursor after a task: base64url, unpadded, of "<created_at in
- * microseconds since the epoch>.<id>", as task_cursor() writes it. */
-static char *
-task_cursor_text(struct arena *a, const char *us, const char *id)
-{
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-	    "qrstuvwxyz0123456789-_";
-	const char	*raw = arena_printf(a, "%s.%s", us, id);
-	size_t		 n = strlen(raw), i;
-	char		*out = arena_alloc(a, n / 3 * 4 + 5), *o = out;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t v = (uint32_t)(unsigned char)raw[i] << 16 |
-		    (uint32_t)(unsigned char)raw[i + 1] << 8 |
-		    (unsigned char)raw[i + 2];
-
-		*o++ = b64[v >> 18 & 63];
-		*o++ = b64[v >> 12 & 63];
-		*o++ = b64[v >> 6 & 63];
-		*o++ = b64[v & 63];
-	}
-	if (n - i == 1) {
-		uint32_t v = (uint32_t)(unsigned char)raw[i] << 16;
-
-		*o++ = b64[v >> 18 & 63];
-		*o++ = b64[v >> 12 & 63];
-	} else if (n - i == 2) {
-		uint32_t v = (uint32_t)(unsigned char)raw[i] << 16 |
-		    (uint32_t)(unsigned char)raw[i + 1] << 8;
-
-		*o++ = b64[v >> 18 & 63];
-		*o++ = b64[v >> 12 & 63];
-		*o++ = b64[v >> 6 & 63];
-	}
-	*o = '\0';
-	return out;
-}
-
-/* The page from task_list's rows (tasks.sql): byte for byte the
- * json_build_object('items', ..., 'next_cursor', ...) it used to be.
- * NULL when a column is not as expected. */
-static char *
-task_page_json(struct arena *a, const struct db_result *res, int limit)
-{
-	int		 n = 0, i;
-	const char	**items, *cursor = NULL;
-	size_t		 total = 64, *lens;
-	char		*out, *o;
-
-	items = arena_alloc(a, sizeof(*items) * (size_t)(res->nrows + 1));
-	lens = arena_alloc(a, sizeof(*lens) * (size_t)(res->nrows + 1));
-	for (i = 0; i < res->nrows && i < limit; i++) {
-		const char *c[8];
-
-		if (db_value(res, i, 1) == NULL)	/* no task at all */
-			break;
-		for (int k = 0; k < 8; k++)
-			c[k] = db_value(res, i, k + 1);
-		if (c[2] == NULL || c[6] == NULL || c[7] == NULL ||
-		    (items[n] = task_json_row(a, c)) == NULL)
-			return NULL;
-		lens[n] = strlen(items[n]);
-		total += lens[n] + 2;
-		n++;
-	}
-	if (res->nrows > limit && limit > 0) {
-		const char *us = db_value(res, limit - 1, 9),
-		    *id = db_value(res, limit - 1, 1);
-
-		if (us == NULL || id == NULL)
-			return NULL;
-		cursor = task_cursor_text(a, us, id);
-		total += strlen(cursor);
-	}
-	o = out = arena_alloc(a, total);
-	o = put_lit(o, "{\"items\" : [");
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			o = put_lit(o, ", ");
-		memcpy(o, items[i], lens[i]);
-		o += lens[i];
-	}
-	o = put_lit(o, "], \"next_cursor\" : ");
-	if (cursor != NULL) {
-		*o++ = '"';
-		o = stpcpy(o, cursor);
-		*o++ = '"';
-	} else
-		o = put_lit(o, "null");
-	*o++ = '}';
-	*o = '\0';
-	return out;
-}
-
-/* A task's strong ETag, "<id>.<version>", as task_etag() writes it. */
-static char *
-task_etag_text(struct arena *a, const char *id, const char *version)
-{
-	char	*tag = arena_alloc(a, strlen(id) + strlen(version) + 4), *o;
-
-	o = stpcpy(stpcpy(stpcpy(stpcpy(tag, "\""), id), "."), version);
-	o[0] = '"';
-	o[1] = '\0';
-	return tag;
-}
-
-/* The task as task_get reads it: its ETag and JSON.  0, or -1 when the
- * request has failed (recorded: the caller returns http_fail(r)). */
-static int
-task_read(struct req *r, const char *id, const char **etag,
-    const char **json)
-{
-	const char	*row[9];
-	int		 rc;
-
-	rc = db_one(r, Q_TASK_GET, DB_ARGS(r->user_id, r->token_ver, id),
-	    DB_ROW(row));
-	if (rc < 0)
-		return -1;
-	if (rc == 0 || !token_ok(row[0]))	/* as app_auth_stale() */
-		return http_error(r, 401, "the token was revoked");
-	if (row[1] == NULL)
-		return not_found(r, id);
-	*json = task_json_row(r->arena, row + 1);
-	if (*json == NULL) {
-		log_msg(LOG_ERR, "task %s: a column of task_get is not as "
-		    "expected: request_id=%s", id, r->request_id);
-		return http_error(r, 500, "internal error");
-	}
-	*etag = task_etag_text(r->arena, row[1], row[2]);
-	return 0;
+	http_header(r, "ETag", "%s", row[1]);
+	return http_send_json(r, 201, row[2]);
 }
 
 /* GET /api/v1/tasks/{id}: the hot path, one primary-key round trip. */
 int
 tasks_get(struct req *r)
 {
-	const char	*id = http_path_param(r, 0), *inm, *etag, *json;
+	const char	*id = http_path_param(r, 0), *inm, *row[3];
+	int		 rc;
 
-	if (task_read(r, id, &etag, &json) < 0)
+	rc = db_one(r, Q_TASK_GET, DB_ARGS(r->user_id, r->token_ver, id),
+	    DB_ROW(row));
+	if (rc < 0)
 		return http_fail(r);
-	http_header(r, "ETag", "%s", etag);
+	if (rc == 0 || !token_ok(row[0]))
+		return app_auth_stale(r);
+	if (row[1] == NULL) {
+		not_found(r, id);
+		return http_fail(r);
+	}
+	http_header(r, "ETag", "%s", row[1]);
 	inm = http_param(r, "HTTP_IF_NONE_MATCH");
-	if (inm != NULL && etag_listed(inm, etag, true))
+	if (inm != NULL && etag_listed(inm, row[1], true))
 		return http_send_empty(r, 304);
-	return http_send_json(r, 200, json);
+	return http_send_json(r, 200, row[2]);
 }
 
 /*
@@ -700,25 +446,34 @@ int
 tasks_update(struct req *r)
 {
 	struct task_in	 in = { 0 };
-	const char	*id = http_path_param(r, 0), *row[4], *im, *etag, *json;
+	const char	*id = http_path_param(r, 0), *row[4], *cur[3], *im;
 	uint64_t	 seen;
 	bool		 desc, due;
+	int		 rc;
 
 	if (jsonx_read(r, task_patch_fields, &in, &seen) < 0)
 		return http_fail(r);
 	if (seen == 0) {
 		/* Nothing to change: the task as it is, preconditions
 		 * included, and no new version. */
-		if (task_read(r, id, &etag, &json) < 0)
+		rc = db_one(r, Q_TASK_GET, DB_ARGS(r->user_id, r->token_ver,
+		    id), DB_ROW(cur));
+		if (rc < 0)
 			return http_fail(r);
+		if (rc == 0 || !token_ok(cur[0]))
+			return app_auth_stale(r);
+		if (cur[1] == NULL) {
+			not_found(r, id);
+			return http_fail(r);
+		}
 		im = http_param(r, "HTTP_IF_MATCH");
-		if (im != NULL && !etag_listed(im, etag, false)) {
+		if (im != NULL && !etag_listed(im, cur[1], false)) {
 			http_error(r, 412, "task %s has changed since the ETag "
 			    "in If-Match; fetch it again", id);
 			return http_fail(r);
 		}
-		http_header(r, "ETag", "%s", etag);
-		return http_send_json(r, 200, json);
+		http_header(r, "ETag", "%s", cur[1]);
+		return http_send_json(r, 200, cur[2]);
 	}
 	desc = jsonx_seen(task_patch_fields, seen, "description");
 	due = jsonx_seen(task_patch_fields, seen, "due_date");

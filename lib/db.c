@@ -25,7 +25,7 @@
 /* Set once by db_init, read-only afterwards. */
 static struct {
 	char			 conninfo[4096];
-	char			 options[256];
+	char			 options[128];
 	const struct db_query	*queries;
 	size_t			 nqueries;
 } db;
@@ -62,13 +62,11 @@ db_init(const char *conninfo, long statement_timeout_ms,
 	 * moment; planned on a table that was nearly empty then, a list page
 	 * went on sorting the whole table after it had grown
 	 * (docs/decisions.md).  Off, a sequential scan is taken only where
-	 * no index can serve.  DateStyle=ISO: app/tasks.c turns the text
-	 * of timestamps and dates into JSON and relies on it.
+	 * no index can serve.
 	 */
 	snprintf(db.options, sizeof(db.options), "-c statement_timeout=%ld "
 	    "-c enable_seqscan=off -c jit=off "
-	    "-c plan_cache_mode=force_generic_plan -c DateStyle=ISO",
-	    statement_timeout_ms);
+	    "-c plan_cache_mode=force_generic_plan", statement_timeout_ms);
 	db.queries = queries;
 	db.nqueries = nqueries;
 }

@@ -3,32 +3,26 @@
 -- same round trip, that the user still exists, is active and has that
 -- token version: the first column, ok, is true only then (NULL when the
 -- user is gone), and the handler answers 401 otherwise.  Another user's
--- task is never found.  The task JSON, the ETag and the list cursor come
--- from task_json(), task_etag() and task_cursor() (migration 0003).
+-- task is never found.  The task JSON is the row's doc, task_json() stored
+-- when the row was written (migration 0013); the ETag and the list cursor
+-- come from task_etag() and task_cursor() (migration 0003).
 
 -- name: task_get
--- ok, then the task's columns (NULL when it is not found): id, version,
--- title, description, done, due_date, created_at and updated_at in UTC.
--- The handler builds the ETag and JSON, byte for byte what task_etag()
--- and task_json() give (app/tasks.c, task_json_row): this hot query costs
--- PostgreSQL about a third less without them (docs/decisions.md).
+-- ok, ETag, task JSON; ETag and JSON are NULL when the task is not found.
 SELECT u.is_active AND u.token_version = $2::integer,
-    t.id, t.version, t.title, t.description, t.done, t.due_date,
-    t.created_at AT TIME ZONE 'UTC', t.updated_at AT TIME ZONE 'UTC'
+    task_etag(t), t.doc
 FROM users u
 LEFT JOIN tasks t ON t.id = $3::bigint AND t.owner_id = u.id
 WHERE u.id = $1::bigint;
 
 -- name: task_insert
 -- $3 title, $4 description, $5 due_date, $6 done (NULL: false).
--- task_get's task columns (the handler builds ETag and JSON); no row when
--- the caller's token is no longer good.
+-- id, ETag, task JSON; no row when the caller's token is no longer good.
 INSERT INTO tasks (owner_id, title, description, due_date, done)
 SELECT u.id, $3::text, $4::text, $5::date, coalesce($6::boolean, false)
 FROM users u
 WHERE u.id = $1::bigint AND u.is_active AND u.token_version = $2::integer
-RETURNING id, version, title, description, done, due_date,
-    created_at AT TIME ZONE 'UTC', updated_at AT TIME ZONE 'UTC';
+RETURNING id, task_etag(tasks), doc;
 
 -- name: task_replace
 -- PUT: $3 id, $4 title, $5 description, $6 due_date, $7 done (NULL:
@@ -46,7 +40,7 @@ WITH auth AS (
 	    AND ($8::integer[] IS NULL OR t.version = ANY ($8::integer[]))
 	RETURNING t
 )
-SELECT (SELECT ok FROM auth), task_etag(upd.t), task_json(upd.t),
+SELECT (SELECT ok FROM auth), task_etag(upd.t), (upd.t).doc,
     EXISTS (SELECT FROM tasks WHERE id = $3::bigint AND owner_id = $1::bigint)
 FROM (VALUES (1)) AS one
 LEFT JOIN upd ON true;
@@ -71,7 +65,7 @@ WITH auth AS (
 	    AND ($10::integer[] IS NULL OR t.version = ANY ($10::integer[]))
 	RETURNING t
 )
-SELECT (SELECT ok FROM auth), task_etag(upd.t), task_json(upd.t),
+SELECT (SELECT ok FROM auth), task_etag(upd.t), (upd.t).doc,
     EXISTS (SELECT FROM tasks WHERE id = $3::bigint AND owner_id = $1::bigint)
 FROM (VALUES (1)) AS one
 LEFT JOIN upd ON true;
@@ -96,66 +90,72 @@ SELECT (SELECT ok FROM auth), (SELECT count(*) FROM del),
 -- One page, newest first: the tasks before the cursor ($3 created_at, $4
 -- id; 'infinity' and any id for the first page), at most $5, due strictly
 -- before $6 (NULL: any).  Reads limit + 1 rows to know whether a next page
--- exists.  A row per task: ok, then task_get's task columns and the
--- created_at in microseconds since the epoch (for the cursor); one row
--- with NULL task columns when there is none, no row when the user is gone.
--- The handler builds the page's JSON, byte for byte what
--- json_build_object('items', json_agg(task_json(t)), 'next_cursor',
--- task_cursor(t)) gave: PostgreSQL's CPU per 20-task page went from about
--- 100 to 40 us (docs/decisions.md).
-SELECT a.ok, p.id, p.version, p.title, p.description, p.done, p.due_date,
-    p.created_at AT TIME ZONE 'UTC', p.updated_at AT TIME ZONE 'UTC',
-    (extract(epoch FROM p.created_at) * 1000000)::bigint
-FROM (SELECT u.is_active AND u.token_version = $2::integer AS ok
-	FROM users u WHERE u.id = $1::bigint) a
-LEFT JOIN LATERAL (
-	SELECT t.* FROM tasks t
+-- exists.  ok, and {"items":[...],"next_cursor":...}.
+WITH auth AS (
+	SELECT u.is_active AND u.token_version = $2::integer AS ok
+	FROM users u WHERE u.id = $1::bigint
+), page AS (
+	SELECT t, row_number() OVER (ORDER BY t.created_at DESC, t.id DESC) AS n
+	FROM tasks t
 	WHERE t.owner_id = $1::bigint
 	    AND (t.created_at, t.id) < ($3::timestamptz, $4::bigint)
 	    AND ($6::date IS NULL OR t.due_date < $6::date)
-	    AND a.ok
+	    AND (SELECT ok FROM auth)
 	ORDER BY t.created_at DESC, t.id DESC
 	LIMIT $5::integer + 1
-) p ON true
-ORDER BY p.created_at DESC, p.id DESC;
+)
+SELECT (SELECT ok FROM auth), '{"items":[' || coalesce(
+    string_agg((p.t).doc, ',' ORDER BY p.n) FILTER (WHERE p.n <= $5::integer),
+    '') || '],"next_cursor":' || CASE WHEN count(*) > $5::integer THEN
+	to_json(min(task_cursor(p.t)) FILTER (WHERE p.n = $5::integer))::text
+    ELSE 'null' END || '}'
+FROM page p;
 
 -- name: task_list_done
 -- task_list with done = $7, served by tasks_owner_done_created.
-SELECT a.ok, p.id, p.version, p.title, p.description, p.done, p.due_date,
-    p.created_at AT TIME ZONE 'UTC', p.updated_at AT TIME ZONE 'UTC',
-    (extract(epoch FROM p.created_at) * 1000000)::bigint
-FROM (SELECT u.is_active AND u.token_version = $2::integer AS ok
-	FROM users u WHERE u.id = $1::bigint) a
-LEFT JOIN LATERAL (
-	SELECT t.* FROM tasks t
+WITH auth AS (
+	SELECT u.is_active AND u.token_version = $2::integer AS ok
+	FROM users u WHERE u.id = $1::bigint
+), page AS (
+	SELECT t, row_number() OVER (ORDER BY t.created_at DESC, t.id DESC) AS n
+	FROM tasks t
 	WHERE t.owner_id = $1::bigint AND t.done = $7::boolean
 	    AND (t.created_at, t.id) < ($3::timestamptz, $4::bigint)
 	    AND ($6::date IS NULL OR t.due_date < $6::date)
-	    AND a.ok
+	    AND (SELECT ok FROM auth)
 	ORDER BY t.created_at DESC, t.id DESC
 	LIMIT $5::integer + 1
-) p ON true
-ORDER BY p.created_at DESC, p.id DESC;
+)
+SELECT (SELECT ok FROM auth), '{"items":[' || coalesce(
+    string_agg((p.t).doc, ',' ORDER BY p.n) FILTER (WHERE p.n <= $5::integer),
+    '') || '],"next_cursor":' || CASE WHEN count(*) > $5::integer THEN
+	to_json(min(task_cursor(p.t)) FILTER (WHERE p.n = $5::integer))::text
+    ELSE 'null' END || '}'
+FROM page p;
 
 -- name: task_list_q
 -- task_list with the title containing $8, case-insensitively, its LIKE
 -- wildcards (% _ \) taken literally, and done = $7 (NULL: any); served by
 -- tasks_owner_title_trgm when the text is selective.
-SELECT a.ok, p.id, p.version, p.title, p.description, p.done, p.due_date,
-    p.created_at AT TIME ZONE 'UTC', p.updated_at AT TIME ZONE 'UTC',
-    (extract(epoch FROM p.created_at) * 1000000)::bigint
-FROM (SELECT u.is_active AND u.token_version = $2::integer AS ok
-	FROM users u WHERE u.id = $1::bigint) a
-LEFT JOIN LATERAL (
-	SELECT t.* FROM tasks t
+WITH auth AS (
+	SELECT u.is_active AND u.token_version = $2::integer AS ok
+	FROM users u WHERE u.id = $1::bigint
+), page AS (
+	SELECT t, row_number() OVER (ORDER BY t.created_at DESC, t.id DESC) AS n
+	FROM tasks t
 	WHERE t.owner_id = $1::bigint
 	    AND t.title ILIKE '%' || replace(replace(replace($8::text,
 		'\', '\\'), '%', '\%'), '_', '\_') || '%'
 	    AND ($7::boolean IS NULL OR t.done = $7::boolean)
 	    AND (t.created_at, t.id) < ($3::timestamptz, $4::bigint)
 	    AND ($6::date IS NULL OR t.due_date < $6::date)
-	    AND a.ok
+	    AND (SELECT ok FROM auth)
 	ORDER BY t.created_at DESC, t.id DESC
 	LIMIT $5::integer + 1
-) p ON true
-ORDER BY p.created_at DESC, p.id DESC;
+)
+SELECT (SELECT ok FROM auth), '{"items":[' || coalesce(
+    string_agg((p.t).doc, ',' ORDER BY p.n) FILTER (WHERE p.n <= $5::integer),
+    '') || '],"next_cursor":' || CASE WHEN count(*) > $5::integer THEN
+	to_json(min(task_cursor(p.t)) FILTER (WHERE p.n = $5::integer))::text
+    ELSE 'null' END || '}'
+FROM page p;

@@ -386,9 +386,9 @@ Test(tasks, get_answers_the_task_with_its_etag)
 	free(id);
 }
 
-/* GET builds the JSON and ETag in C from the row (app/tasks.c,
- * task_json_row): byte for byte what task_json() and task_etag() give,
- * for escapes, NULLs, early years and whole-second times. */
+/* GET and POST answer byte for byte what task_json() and task_etag()
+ * give (the stored doc, migration 0013), for escapes, NULLs, early years
+ * and whole-second times. */
 Test(tasks, get_body_and_etag_are_byte_for_byte_task_json_and_task_etag)
 {
 	static const char *const bodies[] = {
@@ -448,10 +448,9 @@ Test(tasks, get_body_and_etag_are_byte_for_byte_task_json_and_task_etag)
 	}
 }
 
-/* The list page is built in C from rows (app/tasks.c, task_page_json):
- * byte for byte the json_build_object of json_agg(task_json(t)) and
- * task_cursor(t) that PostgreSQL built before, on every page of a walk,
- * the last one and an empty one. */
+/* A list page is its tasks' task_json() byte for byte (the stored doc,
+ * migration 0013) in {"items":[...],"next_cursor":...} with
+ * task_cursor(), on every page of a walk, the last one and an empty one. */
 Test(tasks, list_pages_are_byte_for_byte_what_postgresql_built)
 {
 	struct test_user	 u;
@@ -467,15 +466,16 @@ Test(tasks, list_pages_are_byte_for_byte_what_postgresql_built)
 	free(task_new(&u, "{\"title\":\"c\"}"));
 	for (page = 0; page < 3; page++) {
 		snprintf(off, sizeof(off), "%d", page * 2);
-		want = sql1("SELECT json_build_object('items', coalesce("
-		    "json_agg(task_json(t) ORDER BY t.created_at DESC, t.id "
-		    "DESC), '[]'), 'next_cursor', (SELECT task_cursor(x) FROM "
-		    "tasks x WHERE x.owner_id = $1 ORDER BY x.created_at DESC, "
-		    "x.id DESC OFFSET $2::integer + 1 LIMIT 1 - (SELECT "
-		    "(count(*) <= $2::integer + 2)::integer FROM tasks WHERE "
-		    "owner_id = $1)))::text FROM (SELECT * FROM tasks WHERE "
-		    "owner_id = $1 ORDER BY created_at DESC, id DESC OFFSET "
-		    "$2::integer LIMIT 2) t", u.id, off, NULL);
+		want = sql1("SELECT '{\"items\":[' || coalesce(string_agg("
+		    "task_json(t)::text, ',' ORDER BY t.created_at DESC, t.id "
+		    "DESC), '') || '],\"next_cursor\":' || coalesce(to_json(("
+		    "SELECT task_cursor(x) FROM tasks x WHERE x.owner_id = $1 "
+		    "ORDER BY x.created_at DESC, x.id DESC OFFSET $2::integer "
+		    "+ 1 LIMIT 1 - (SELECT (count(*) <= $2::integer + 2)::"
+		    "integer FROM tasks WHERE owner_id = $1)))::text, 'null') "
+		    "|| '}' FROM (SELECT * FROM tasks WHERE owner_id = $1 "
+		    "ORDER BY created_at DESC, id DESC OFFSET $2::integer "
+		    "LIMIT 2) t", u.id, off, NULL);
 		if (cur == NULL)
 			snprintf(path, sizeof(path), "/api/v1/tasks?limit=2");
 		else
@@ -498,7 +498,7 @@ Test(tasks, list_pages_are_byte_for_byte_what_postgresql_built)
 	r = call("GET", "/api/v1/tasks?q=nothing-has-this-title", &u, NULL,
 	    NULL, NULL);
 	cr_assert_eq(r.status, 200, "%s", r.body);
-	cr_assert_str_eq(r.body, "{\"items\" : [], \"next_cursor\" : null}");
+	cr_assert_str_eq(r.body, "{\"items\":[],\"next_cursor\":null}");
 	resp_free(&r);
 }
 
