@@ -315,13 +315,16 @@ t_app2_stopped_workers_gets_succeed_after_timeout()
 	back_in_pool app2 || { note "app2 is not serving before the test"; return 1; }
 	pids=$(nsh app2 systemctl show -P MainPID quetzal@1.service quetzal@2.service | grep -v '^$' | tr '\n' ' ')
 	nsh app2 kill -STOP $pids
-	# Eight GETs at once: the ones sent to app2 wait for the read timeout
-	# (30 s) and are then answered by app1.
+	# Eight GETs at once: the ones sent to app2 wait, for the read
+	# timeout (30 s, then app1 answers) or for systemd's watchdog
+	# (WatchdogSec=30s, counted from the last ping: 15-30 s after the
+	# stop) to restart app2's workers, which then take them from the
+	# socket's queue.  Either way seconds, where app1 answers in ms.
 	nsh front sh -c "for i in 1 2 3 4 5 6 7 8; do curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 90 \
 	    -H 'Authorization: Bearer $TOKEN' http://127.0.0.1/api/v1/users/me & done; wait" >"$LOG/stop.codes"
 	nsh app2 kill -CONT $pids 2>/dev/null	# the watchdog may have restarted them
-	slow=$(awk '$2 >= 25 { n++ } END { print n + 0 }' "$LOG/stop.codes")
-	note "answers: $(awk '{ print $1 }' "$LOG/stop.codes" | sort | uniq -c | tr '\n' ' '); $slow waited for the timeout"
+	slow=$(awk '$2 >= 5 { n++ } END { print n + 0 }' "$LOG/stop.codes")
+	note "answers: $(awk '{ print $1 }' "$LOG/stop.codes" | sort | uniq -c | tr '\n' ' '); $slow waited for the stopped host ($(awk '{ print $2 }' "$LOG/stop.codes" | sort -n | tail -n 1) s at most)"
 	[ "$(grep -c '^200 ' "$LOG/stop.codes")" = 8 ] || bad=1
 	[ "$slow" -ge 1 ] || { note "no GET went to the stopped host (test setup)"; bad=1; }
 	return $bad
