@@ -6,7 +6,8 @@
 #   make run             the local stack on http://127.0.0.1:8080
 #   make test            every suite: unit, integration and end-to-end
 #                        (against the sanitized build, valgrind, then the
-#                        plain build), and system
+#                        plain build), system, and the fuzz corpus replay
+#   make fuzz            each libFuzzer target for FUZZ_SECONDS (600)
 #   make install DESTDIR= PREFIX=
 VERSION		:= 0.1.0
 PREFIX		?= /usr/local
@@ -152,6 +153,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-valgrind
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-stack
+	@$(MAKE) --no-print-directory fuzz-replay
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/quetzal
@@ -165,4 +167,5 @@ install: $(BIN)
 clean:
 	rm -rf build
 
+include tests/fuzz/fuzz.mk
 -include $(DEPS)

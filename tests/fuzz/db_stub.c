@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * db_stub.c - lib/db.h without PostgreSQL, linked only into the fuzz
+ * targets (never into quetzal or the test suites, which run against a real
+ * PostgreSQL).  The fuzzers exercise the code that reads client bytes, up
+ * to the db_ boundary; what a query answers is scripted by the input
+ * (fuzz_db_script): per call one byte chooses a row, no row, or an error
+ * that lib/db.c could record (503 for a lost server, 409 for a unique
+ * violation).  Rows have the shape and NULLs that the queries in
+ * sql/queries can
+ * return, so a handler that trusts its SQL is not a false finding.
+ *
+ * The stub checks the boundary itself: every query gets the number of
+ * parameters sql/gen.awk counted, and every parameter is valid UTF-8
+ * without NUL bytes (PostgreSQL would refuse anything else with an error
+ * that is no client's fault).
+ */
+#include "db.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "fuzz.h"
+#include "fuzz_db.h"
+#include "http.h"
+#include "queries.h"
+
+static const uint8_t	*script;
+static size_t		 script_len, script_pos;
+static bool		 in_tx;
+static const char	*good_hash;
+unsigned		 fuzz_db_calls;
+
+void
+fuzz_db_script(const uint8_t *s, size_t len)
+{
+	script = s;
+	script_len = len;
+	script_pos = 0;
+	fuzz_db_calls = 0;
+}
+
+void
+fuzz_db_hash(const char *hash)
+{
+	good_hash = hash;
+}
+
+static unsigned
+next_byte(void)
+{
+	if (script_pos < script_len)
+		return script[script_pos++];
+	return 0;		/* a found row, token good */
+}
+
+/* Column kinds per query, from the queries in sql/queries:
+ *   o ok (t, f or NULL)   b boolean   i id   c count (0/1)   E ETag and
+ *   J JSON (both NULL when the row was not found)   j JSON   h bcrypt hash
+ *   r role   v token version   m migration number   f family (uuid) */
+static const char *const shapes[Q__COUNT] = {
+	[Q_REFRESH_INSERT] = "i",
+	[Q_REFRESH_CLAIM] = "ifbbbibrv",
+	[Q_REFRESH_ROTATE] = "i",
+	[Q_REFRESH_REVOKE_FAMILY] = "",
+	[Q_REFRESH_REVOKE_USER] = "",
+	[Q_MIGRATION_LATEST] = "m",
+	[Q_TASK_GET] = "oEJ",
+	[Q_TASK_INSERT] = "iEj",
+	[Q_TASK_REPLACE] = "oEJb",
+	[Q_TASK_UPDATE] = "oEJb",
+	[Q_TASK_DELETE] = "ocb",
+	[Q_TASK_LIST] = "oj",
+	[Q_TASK_LIST_DONE] = "oj",
+	[Q_TASK_LIST_Q] = "oj",
+	[Q_USER_INSERT] = "ij",
+	[Q_USER_UPSERT_ADMIN] = "ib",
+	[Q_USER_AUTH_CHECK] = "r",
+	[Q_USER_LOGIN] = "ihbrv",
+	[Q_USER_GET_SELF] = "j",
+	[Q_USER_GET] = "j",
+	[Q_USER_PASSWORD_HASH] = "h",
+	[Q_USER_UPDATE_SELF] = "j",
+	[Q_USER_DELETE_SELF] = "i",
+	[Q_USER_UPDATE] = "j",
+	[Q_USER_DELETE] = "i",
+	[Q_USER_LIST] = "j",
+};
+
+static const char *
+value(int kind, unsigned v, bool found)
+{
+	switch (kind) {
+	case 'o':
+		return v % 5 == 3 ? NULL : v % 5 == 4 ? "f" : "t";
+	case 'b':
+		return v % 2 ? "f" : "t";
+	case 'i':
+		return v % 2 ? "9223372036854775807" : "42";
+	case 'c':
+		return found ? "1" : "0";
+	case 'E':
+		return found ? "\"42.1\"" : NULL;
+	case 'J':
+		return found ? "{\"id\":42}" : NULL;
+	case 'j':
+		return "{\"id\":42,\"items\":[]}";
+	case 'h':
+		return good_hash;
+	case 'r':
+		return v % 2 ? "admin" : "user";
+	case 'v':
+		return v % 2 ? "2147483647" : "1";
+	case 'm':
+		return v % 2 ? "0" : "999999";
+	case 'f':
+		return "3f8e0e0c-1a2b-4c3d-8e9f-0a1b2c3d4e5f";
+	default:
+		abort();
+	}
+}
+
+static void
+check_args(int q, const char *const *args, int nargs)
+{
+	FUZZ_CHECK(q >= 0 && q < (int)nqueries);
+	FUZZ_CHECK(nargs == queries[q].nparams);
+	for (int i = 0; i < nargs; i++)
+		if (args[i] != NULL)
+			FUZZ_CHECK(http_utf8_ok(args[i], strlen(args[i])));
+}
+
+/* What this call answers: 1 a row, 0 none, -1 an error (recorded). */
+static int
+outcome(struct req *r, unsigned b)
+{
+	fuzz_db_calls++;
+	switch (b & 7) {
+	case 5:
+		return 0;
+	case 6:
+		return http_error(r, 503, "the database is unavailable");
+	case 7:
+		r->err_sqlstate = "23505";
+		r->err_constraint = b & 8 ? "users_email_key" :
+		    "users_username_key";
+		return http_error(r, 409, "conflict");
+	default:
+		return 1;
+	}
+}
+
+void
+db_init(const char *conninfo, long statement_timeout_ms,
+    const struct db_query *q, size_t n)
+{
+	(void)conninfo;
+	(void)statement_timeout_ms;
+	(void)q;
+	(void)n;
+}
+
+int
+db_connect(void)
+{
+	return 0;
+}
+
+bool
+db_is_up(void)
+{
+	return true;
+}
+
+int
+db_ensure(struct req *r)
+{
+	(void)r;
+	return 0;
+}
+
+int
+db_one(struct req *r, int q, const char *const *args, int nargs,
+    const char **row, int nrow)
+{
+	unsigned	 b;
+	int		 rc;
+	const char	*shape;
+
+	check_args(q, args, nargs);
+	shape = shapes[q];
+	FUZZ_CHECK(shape != NULL && (int)strlen(shape) == nrow);
+	b = next_byte();
+	if ((rc = outcome(r, b)) != 1)
+		return rc;
+	for (int i = 0; i < nrow; i++)
+		row[i] = value(shape[i], b >> 3, (b & 7) != 4);
+	return 1;
+}
+
+int
+db_exec(struct req *r, int q, const char *const *args, int nargs)
+{
+	unsigned	 b;
+	int		 rc;
+
+	check_args(q, args, nargs);
+	b = next_byte();
+	if ((rc = outcome(r, b)) != 1)
+		return rc;
+	return (int)(b >> 3) % 3;
+}
+
+int
+db_all(struct req *r, int q, const char *const *args, int nargs,
+    struct db_result *out)
+{
+	int rc;
+
+	check_args(q, args, nargs);
+	if ((rc = outcome(r, next_byte())) < 0)
+		return rc;
+	out->res = NULL;
+	out->nrows = 0;
+	out->ncols = 0;
+	return 0;
+}
+
+const char *
+db_value(const struct db_result *res, int row, int col)
+{
+	FUZZ_CHECK(row >= 0 && row < res->nrows && col >= 0 &&
+	    col < res->ncols);
+	return NULL;
+}
+
+int
+db_begin(struct req *r)
+{
+	FUZZ_CHECK(!in_tx);
+	if (outcome(r, next_byte()) < 0)
+		return -1;
+	in_tx = true;
+	return 0;
+}
+
+int
+db_commit(struct req *r)
+{
+	FUZZ_CHECK(in_tx);
+	in_tx = false;
+	if (outcome(r, next_byte()) < 0)
+		return -1;
+	return 0;
+}
+
+void
+db_request_end(void)
+{
+	in_tx = false;
+}
+
+void
+db_close(void)
+{
+}
+
+int
+db_status_for(const char *sqlstate)
+{
+	if (sqlstate == NULL)
+		return 500;
+	if (strcmp(sqlstate, "23505") == 0)
+		return 409;
+	return 500;
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* fuzz_db.h - how a target scripts the db_ stub (db_stub.c). */
+#ifndef TESTS_FUZZ_FUZZ_DB_H
+#define TESTS_FUZZ_FUZZ_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One byte per db_ call: low 3 bits 0-3 a row, 4 a row "not found"
+ * (NULL ETag/JSON, count 0), 5 no row, 6 a 503, 7 a 409 unique violation;
+ * the other bits choose among the values a column can have.  Past the end
+ * every call finds its row. */
+void		 fuzz_db_script(const uint8_t *s, size_t len);
+/* The bcrypt hash the stub returns for password_hash columns. */
+void		 fuzz_db_hash(const char *hash);
+extern unsigned	 fuzz_db_calls;
+
+#endif
