@@ -6,9 +6,10 @@
  * to the db_ boundary; what a query answers is scripted by the input
  * (fuzz_db_script): per call one byte chooses a row, no row, or an error
  * that lib/db.c could record (503 for a lost server, 409 for a unique
- * violation).  Rows have the shape and NULLs that the queries in
- * sql/queries can
- * return, so a handler that trusts its SQL is not a false finding.
+ * violation, on the statements that can have one).  Rows have the shape
+ * and NULLs that the queries in sql/queries can return (and no "no row"
+ * from a statement that always returns one), so a handler that trusts its
+ * SQL is not a false finding.
  *
  * The stub checks the boundary itself: every query gets the number of
  * parameters sql/gen.awk counted, and every parameter is valid UTF-8
@@ -31,7 +32,7 @@ static const uint8_t	*script;
 static size_t		 script_len, script_pos;
 static bool		 in_tx;
 static const char	*good_hash;
-unsigned		 fuzz_db_calls;
+unsigned		 fuzz_db_calls, fuzz_db_writes;
 
 void
 fuzz_db_script(const uint8_t *s, size_t len)
@@ -39,7 +40,7 @@ fuzz_db_script(const uint8_t *s, size_t len)
 	script = s;
 	script_len = len;
 	script_pos = 0;
-	fuzz_db_calls = 0;
+	fuzz_db_calls = fuzz_db_writes = 0;
 }
 
 void
@@ -132,11 +133,56 @@ check_args(int q, const char *const *args, int nargs)
 			FUZZ_CHECK(http_utf8_ok(args[i], strlen(args[i])));
 }
 
+/* The statements a unique index can refuse. */
+static bool
+may_conflict(int q)
+{
+	return q == Q_USER_INSERT || q == Q_USER_UPSERT_ADMIN ||
+	    q == Q_USER_UPDATE_SELF;
+}
+
+/* Statements that return exactly one row whenever they succeed. */
+static bool
+one_row(int q)
+{
+	switch (q) {
+	case Q_REFRESH_INSERT: case Q_REFRESH_ROTATE: case Q_MIGRATION_LATEST:
+	case Q_TASK_GET: case Q_TASK_REPLACE: case Q_TASK_UPDATE:
+	case Q_TASK_DELETE: case Q_TASK_LIST: case Q_TASK_LIST_DONE:
+	case Q_TASK_LIST_Q: case Q_USER_INSERT: case Q_USER_UPSERT_ADMIN:
+	case Q_USER_LIST:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Statements that change rows. */
+static bool
+writes(int q)
+{
+	switch (q) {
+	case Q_REFRESH_INSERT: case Q_REFRESH_ROTATE:
+	case Q_REFRESH_REVOKE_FAMILY: case Q_REFRESH_REVOKE_USER:
+	case Q_TASK_INSERT: case Q_TASK_REPLACE: case Q_TASK_UPDATE:
+	case Q_TASK_DELETE: case Q_USER_INSERT: case Q_USER_UPSERT_ADMIN:
+	case Q_USER_UPDATE_SELF: case Q_USER_DELETE_SELF: case Q_USER_UPDATE:
+	case Q_USER_DELETE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* What this call answers: 1 a row, 0 none, -1 an error (recorded). */
 static int
-outcome(struct req *r, unsigned b)
+outcome(struct req *r, int q, unsigned b)
 {
 	fuzz_db_calls++;
+	if (q >= 0 && writes(q))
+		fuzz_db_writes++;
+	if (((b & 7) == 7 && !may_conflict(q)) || ((b & 7) == 5 && one_row(q)))
+		b &= ~7u;
 	switch (b & 7) {
 	case 5:
 		return 0;
@@ -193,10 +239,10 @@ db_one(struct req *r, int q, const char *const *args, int nargs,
 	shape = shapes[q];
 	FUZZ_CHECK(shape != NULL && (int)strlen(shape) == nrow);
 	b = next_byte();
-	if ((rc = outcome(r, b)) != 1)
+	if ((rc = outcome(r, q, b)) != 1)
 		return rc;
 	for (int i = 0; i < nrow; i++)
-		row[i] = value(shape[i], b >> 3, (b & 7) != 4);
+		row[i] = value(shape[i], (b >> 3) >> (i % 5), (b & 7) != 4);
 	return 1;
 }
 
@@ -208,7 +254,7 @@ db_exec(struct req *r, int q, const char *const *args, int nargs)
 
 	check_args(q, args, nargs);
 	b = next_byte();
-	if ((rc = outcome(r, b)) != 1)
+	if ((rc = outcome(r, q, b)) != 1)
 		return rc;
 	return (int)(b >> 3) % 3;
 }
@@ -220,7 +266,7 @@ db_all(struct req *r, int q, const char *const *args, int nargs,
 	int rc;
 
 	check_args(q, args, nargs);
-	if ((rc = outcome(r, next_byte())) < 0)
+	if ((rc = outcome(r, q, next_byte())) < 0)
 		return rc;
 	out->res = NULL;
 	out->nrows = 0;
@@ -240,7 +286,7 @@ int
 db_begin(struct req *r)
 {
 	FUZZ_CHECK(!in_tx);
-	if (outcome(r, next_byte()) < 0)
+	if (outcome(r, -1, next_byte()) < 0)
 		return -1;
 	in_tx = true;
 	return 0;
@@ -251,7 +297,7 @@ db_commit(struct req *r)
 {
 	FUZZ_CHECK(in_tx);
 	in_tx = false;
-	if (outcome(r, next_byte()) < 0)
+	if (outcome(r, -1, next_byte()) < 0)
 		return -1;
 	return 0;
 }
