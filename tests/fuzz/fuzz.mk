@@ -6,7 +6,7 @@
 #   make fuzz-replay         each target over tests/fuzz/corpus/<target>
 #                            once, no fuzzing (part of make test)
 # Clang 14 and libclang-rt-14-dev (scripts/deps.sh); ASan + UBSan.
-FUZZ_CC		?= clang
+FUZZ_CC		?= clang-14
 FUZZ_SECONDS	?= 600
 FUZZ_DIR	:= build/fuzz
 FUZZ_TARGETS	:= query route json_tasks json_users jwt task_cursor \

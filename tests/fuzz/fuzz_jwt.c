@@ -8,9 +8,12 @@
  *   mode 2: the same signed with another key (the bytes before the first
  *           '\n', or a fixed one): must never verify;
  *   mode 3: "<sub>\n<role>" issued by auth_issue() and verified back.
- * Each token goes through auth_verify() and auth_verify_cached() twice
- * (the second time from the cache): the three answers must agree, and
- * whatever verifies must satisfy every documented check at `now`.
+ * An input is up to 8 such records separated by NUL bytes, verified in
+ * turn through one cache made for the input (so that a finding that
+ * depends on the cache's state replays from its one file).  Each token
+ * goes through auth_verify() and auth_verify_cached() twice (the second
+ * time from the cache): the three answers must agree, and whatever
+ * verifies must satisfy every documented check at `now`.
  */
 #include "fuzz.h"
 
@@ -24,6 +27,8 @@
 
 #define NOW	1750000000L
 
+#define MAX_RECORDS	8
+
 static struct auth_cache *cache;
 
 int
@@ -32,7 +37,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_app_init();
-	cache = auth_cache_new(fuzz_key());
 	return 0;
 }
 
@@ -120,8 +124,9 @@ verify(struct arena *a, const char *token)
 	return true;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* One record: a mode byte and its text. */
+static void
+record(const uint8_t *data, size_t size)
 {
 	static const unsigned char other[] = "another-key-0123456789abcdef-0123";
 	struct arena	*a = fuzz_arena();
@@ -130,7 +135,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int		 mode;
 
 	if (size < 1)
-		return 0;
+		return;
 	mode = data[0] & 3;
 	s = fuzz_cstr(data + 1, size - 1);
 	nl = strchr(s, '\n');
@@ -176,6 +181,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	}
 	free(s);
-	arena_reset(a);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t	*end = data + size, *rec = data, *nul;
+
+	cache = auth_cache_new(fuzz_key());
+	for (int i = 0; i < MAX_RECORDS && rec < end; i++) {
+		nul = memchr(rec, '\0', (size_t)(end - rec));
+		record(rec, nul ? (size_t)(nul - rec) : (size_t)(end - rec));
+		rec = nul ? nul + 1 : end;
+	}
+	auth_cache_free(cache);
+	arena_reset(fuzz_arena());
 	return 0;
 }
