@@ -61,22 +61,34 @@ TEST_BINS	:= $(patsubst %,$(BUILD)/tests/%,$(SUITES))
 DEPS		:= $(OBJ:.o=.d) $(MAIN_OBJ:.o=.d) \
 		   $(patsubst %.c,$(BUILD)/obj/%.d,$(wildcard tests/*/*.c))
 
-.PHONY: all deps run test test-unit test-stack test-system test-valgrind \
+.PHONY: all deps run test test-unit test-gen test-stack test-system test-valgrind \
 	install clean \
 	tests swagger
 .DELETE_ON_ERROR:
 
 all: $(BIN) swagger
 
-$(BUILD)/gen/queries.h: sql/gen.awk $(wildcard sql/queries/*.sql)
+# The generator runs the same under mawk (Debian's awk), gawk and busybox
+# awk, byte for byte (tests/gen/run.sh proves it); LC_ALL=C makes every awk
+# count bytes.  AWK=gawk make picks another awk.
+AWK		?= awk
+GEN		:= LC_ALL=C $(AWK) -f sql/gen.awk
+QUERIES		:= $(sort $(wildcard sql/queries/*.sql))
+MIGRATIONS	:= $(sort $(wildcard sql/migrations/*.sql))
+
+$(BUILD)/gen/queries.h: sql/gen.awk $(QUERIES)
 	@mkdir -p $(@D)
-	awk -v mode=queries-h -f sql/gen.awk $(sort $(wildcard sql/queries/*.sql)) > $@
-$(BUILD)/gen/queries.c: sql/gen.awk $(wildcard sql/queries/*.sql)
+	$(GEN) -v mode=queries-h $(QUERIES) > $@
+$(BUILD)/gen/queries.c: sql/gen.awk $(QUERIES)
 	@mkdir -p $(@D)
-	awk -v mode=queries-c -f sql/gen.awk $(sort $(wildcard sql/queries/*.sql)) > $@
-$(BUILD)/gen/migrations.c: sql/gen.awk $(wildcard sql/migrations/*.sql)
+	$(GEN) -v mode=queries-c $(QUERIES) > $@
+# A migration is compiled byte for byte and awk reads lines: a file without
+# its final newline would gain one, and a different sha256.
+$(BUILD)/gen/migrations.c: sql/gen.awk $(MIGRATIONS)
 	@mkdir -p $(@D)
-	awk -v mode=migrations -f sql/gen.awk $(sort $(wildcard sql/migrations/*.sql)) > $@
+	@for f in $(MIGRATIONS); do [ -z "$$(tail -c 1 $$f)" ] || { \
+	    echo "$$f: no newline at the end of the file" >&2; exit 1; }; done
+	$(GEN) -v mode=migrations $(MIGRATIONS) > $@
 
 # Every object may include the generated header.
 $(BUILD)/obj/%.o: %.c $(BUILD)/gen/queries.h
@@ -140,12 +152,18 @@ test-valgrind: tests swagger
 	    QUETZAL_REAL_BIN=$(CURDIR)/$(BIN) QUETZAL_TEST_ROOT=$(CURDIR) \
 	    tests/support/with-stack.sh $(BUILD)/tests/e2e
 
+# The SQL generator: byte-identical under every awk on the machine, and
+# migrations compiled in byte for byte (issue 8).
+test-gen: $(ARCHIVE)
+	@CC="$(CC)" ARCHIVE="$(ARCHIVE)" LDLIBS="$(LDLIBS)" tests/gen/run.sh
+
 test-system: $(BIN)
 	@if [ -x tests/system/run.sh ]; then tests/system/run.sh; \
 	else echo "system: no tests/system/run.sh yet"; fi
 
 test: deps
 	@$(MAKE) --no-print-directory all tests
+	@$(MAKE) --no-print-directory test-gen
 	@$(MAKE) --no-print-directory SANITIZE=1 tests
 	@$(MAKE) --no-print-directory SANITIZE=1 test-unit
 	@$(MAKE) --no-print-directory test-system

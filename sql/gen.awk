@@ -7,12 +7,20 @@
 # the comment lines right after the name line are documentation.  A name
 # may appear once only.  Migration files are taken byte for byte.
 
-function cstr(s) {
-	gsub(/\\/, "\\\\", s)
-	gsub(/"/, "\\\"", s)
-	gsub(/\t/, "\\t", s)
-	gsub(/\?/, "\\?", s)	# no trigraphs
-	return "\"" s "\\n\""
+# cstr: s as a C string literal followed by "\n".  Built one byte at a
+# time from the esc[] table, never with gsub: a backslash in gsub's
+# replacement means one thing to mawk and another to gawk and busybox, and
+# the migrations' bytes (and so their sha256) must not depend on which awk
+# built the binary.  Run under LC_ALL=C (the Makefile does) so that
+# length() and substr() count bytes in every awk.
+function cstr(s,    out, i, n, c) {
+	out = ""
+	n = length(s)
+	for (i = 1; i <= n; i++) {
+		c = substr(s, i, 1)
+		out = out ((c in esc) ? esc[c] : c)
+	}
+	return "\"" out "\\n\""
 }
 
 function nparams(sql,    n, m, rest) {
@@ -38,7 +46,20 @@ function flush() {
 	cur = ""
 }
 
-BEGIN { n = 0; cur = "" }
+BEGIN {
+	n = 0
+	cur = ""
+	# Backslash, quote, "?" (no trigraphs), tab, and every other control
+	# byte as a three-digit octal escape, which no following digit can
+	# extend.
+	for (i = 1; i < 32; i++)
+		esc[sprintf("%c", i)] = sprintf("\\%03o", i)
+	esc[sprintf("%c", 127)] = "\\177"
+	esc["\t"] = "\\t"
+	esc["\\"] = "\\\\"
+	esc["\""] = "\\\""
+	esc["?"] = "\\?"
+}
 
 mode == "migrations" && FNR == 1 {
 	f = FILENAME
