@@ -34,15 +34,16 @@ FUZZ_EXCL_user_cursor	:= app/users
 
 .PHONY: fuzz fuzz-build fuzz-replay
 
-$(FUZZ_DIR)/gen/queries.h: sql/gen.awk $(wildcard sql/queries/*.sql)
+# The generated query and migration tables, as the Makefile makes them.
+$(FUZZ_DIR)/gen/queries.h: sql/gen.awk $(QUERIES)
 	@mkdir -p $(@D)
-	awk -v mode=queries-h -f sql/gen.awk $(sort $(wildcard sql/queries/*.sql)) > $@
-$(FUZZ_DIR)/gen/queries.c: sql/gen.awk $(wildcard sql/queries/*.sql)
+	$(GEN) -v mode=queries-h $(QUERIES) > $@
+$(FUZZ_DIR)/gen/queries.c: sql/gen.awk $(QUERIES)
 	@mkdir -p $(@D)
-	awk -v mode=queries-c -f sql/gen.awk $(sort $(wildcard sql/queries/*.sql)) > $@
-$(FUZZ_DIR)/gen/migrations.c: sql/gen.awk $(wildcard sql/migrations/*.sql)
+	$(GEN) -v mode=queries-c $(QUERIES) > $@
+$(FUZZ_DIR)/gen/migrations.c: sql/gen.awk $(MIGRATIONS)
 	@mkdir -p $(@D)
-	awk -v mode=migrations -f sql/gen.awk $(sort $(wildcard sql/migrations/*.sql)) > $@
+	$(GEN) -v mode=migrations $(MIGRATIONS) > $@
 
 # Library code: instrumented for coverage, without libFuzzer's main.
 $(FUZZ_DIR)/obj/%.o: %.c $(FUZZ_DIR)/gen/queries.h
