@@ -19,6 +19,7 @@
 #include "db.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,38 +58,79 @@ next_byte(void)
 	return 0;		/* a found row, token good */
 }
 
-/* Column kinds per query, from the queries in sql/queries:
+/*
+ * What each named query returns, by name (so that a new query is a
+ * missing line here, reported at start-up by fuzz_db_check(), not a build
+ * error).  Column kinds, from the queries in sql/queries:
  *   o ok (t, f or NULL)   b boolean   i id   c count (0/1)   E ETag and
  *   J JSON (both NULL when the row was not found)   j JSON   h bcrypt hash
- *   r role   v token version   m migration number   f family (uuid) */
-static const char *const shapes[Q__COUNT] = {
-	[Q_REFRESH_INSERT] = "i",
-	[Q_REFRESH_CLAIM] = "ifbbbibrv",
-	[Q_REFRESH_ROTATE] = "i",
-	[Q_REFRESH_REVOKE_FAMILY] = "",
-	[Q_REFRESH_REVOKE_USER] = "",
-	[Q_MIGRATION_LATEST] = "m",
-	[Q_TASK_GET] = "oEJ",
-	[Q_TASK_INSERT] = "iEj",
-	[Q_TASK_REPLACE] = "oEJb",
-	[Q_TASK_UPDATE] = "oEJb",
-	[Q_TASK_DELETE] = "ocb",
-	[Q_TASK_LIST] = "oj",
-	[Q_TASK_LIST_DONE] = "oj",
-	[Q_TASK_LIST_Q] = "oj",
-	[Q_USER_INSERT] = "ij",
-	[Q_USER_UPSERT_ADMIN] = "ib",
-	[Q_USER_AUTH_CHECK] = "r",
-	[Q_USER_LOGIN] = "ihbrv",
-	[Q_USER_GET_SELF] = "j",
-	[Q_USER_GET] = "j",
-	[Q_USER_PASSWORD_HASH] = "h",
-	[Q_USER_UPDATE_SELF] = "j",
-	[Q_USER_DELETE_SELF] = "i",
-	[Q_USER_UPDATE] = "j",
-	[Q_USER_DELETE] = "i",
-	[Q_USER_LIST] = "j",
+ *   r role   v token version   m migration number   f family (uuid)
+ * ONE: exactly one row whenever it succeeds; W: it writes; U: a unique
+ * index can refuse it (409).
+ */
+#define ONE	0x1
+#define W	0x2
+#define U	0x4
+
+static const struct shape {
+	const char	*name;
+	const char	*columns;
+	unsigned	 flags;
+} shape_table[] = {
+	{ "refresh_insert",		"i",		ONE | W },
+	{ "refresh_claim",		"ifbbbibrv",	0 },
+	{ "refresh_rotate",		"i",		ONE | W },
+	{ "refresh_revoke_family",	"",		W },
+	{ "refresh_revoke_user",	"",		W },
+	{ "migration_latest",		"m",		ONE },
+	{ "task_get",			"oEJ",		ONE },
+	{ "task_insert",		"iEj",		W },
+	{ "task_replace",		"oEJb",		ONE | W },
+	{ "task_update",		"oEJb",		ONE | W },
+	{ "task_delete",		"ocb",		ONE | W },
+	{ "task_list",			"oj",		ONE },
+	{ "task_list_done",		"oj",		ONE },
+	{ "task_list_q",		"oj",		ONE },
+	{ "user_insert",		"ij",		ONE | W | U },
+	{ "user_upsert_admin",		"ib",		ONE | W | U },
+	{ "user_auth_check",		"r",		0 },
+	{ "user_login",			"ihbrv",	0 },
+	{ "user_get_self",		"j",		0 },
+	{ "user_get",			"j",		0 },
+	{ "user_password_hash",		"h",		0 },
+	{ "user_update_self",		"j",		W | U },
+	{ "user_delete_self",		"i",		W },
+	{ "user_update",		"j",		W },
+	{ "user_delete",		"i",		W },
+	{ "user_list",			"j",		ONE },
 };
+
+static const struct shape *
+shape_of(int q)
+{
+	if (q < 0 || q >= (int)nqueries)
+		return NULL;
+	for (size_t i = 0; i < sizeof(shape_table) / sizeof(shape_table[0]);
+	    i++)
+		if (strcmp(shape_table[i].name, queries[q].name) == 0)
+			return &shape_table[i];
+	return NULL;
+}
+
+void
+fuzz_db_check(void)
+{
+	bool ok = true;
+
+	for (size_t q = 0; q < nqueries; q++)
+		if (shape_of((int)q) == NULL) {
+			fprintf(stderr, "tests/fuzz/db_stub.c: query %s has no "
+			    "shape: add it to shape_table\n", queries[q].name);
+			ok = false;
+		}
+	if (!ok)
+		abort();
+}
 
 static const char *
 value(int kind, unsigned v, bool found)
@@ -133,45 +175,12 @@ check_args(int q, const char *const *args, int nargs)
 			FUZZ_CHECK(http_utf8_ok(args[i], strlen(args[i])));
 }
 
-/* The statements a unique index can refuse. */
 static bool
-may_conflict(int q)
+has(int q, unsigned flag)
 {
-	return q == Q_USER_INSERT || q == Q_USER_UPSERT_ADMIN ||
-	    q == Q_USER_UPDATE_SELF;
-}
+	const struct shape *sh = shape_of(q);
 
-/* Statements that return exactly one row whenever they succeed. */
-static bool
-one_row(int q)
-{
-	switch (q) {
-	case Q_REFRESH_INSERT: case Q_REFRESH_ROTATE: case Q_MIGRATION_LATEST:
-	case Q_TASK_GET: case Q_TASK_REPLACE: case Q_TASK_UPDATE:
-	case Q_TASK_DELETE: case Q_TASK_LIST: case Q_TASK_LIST_DONE:
-	case Q_TASK_LIST_Q: case Q_USER_INSERT: case Q_USER_UPSERT_ADMIN:
-	case Q_USER_LIST:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* Statements that change rows. */
-static bool
-writes(int q)
-{
-	switch (q) {
-	case Q_REFRESH_INSERT: case Q_REFRESH_ROTATE:
-	case Q_REFRESH_REVOKE_FAMILY: case Q_REFRESH_REVOKE_USER:
-	case Q_TASK_INSERT: case Q_TASK_REPLACE: case Q_TASK_UPDATE:
-	case Q_TASK_DELETE: case Q_USER_INSERT: case Q_USER_UPSERT_ADMIN:
-	case Q_USER_UPDATE_SELF: case Q_USER_DELETE_SELF: case Q_USER_UPDATE:
-	case Q_USER_DELETE:
-		return true;
-	default:
-		return false;
-	}
+	return sh != NULL && (sh->flags & flag) != 0;
 }
 
 /* What this call answers: 1 a row, 0 none, -1 an error (recorded). */
@@ -179,9 +188,9 @@ static int
 outcome(struct req *r, int q, unsigned b)
 {
 	fuzz_db_calls++;
-	if (q >= 0 && writes(q))
+	if (has(q, W))
 		fuzz_db_writes++;
-	if (((b & 7) == 7 && !may_conflict(q)) || ((b & 7) == 5 && one_row(q)))
+	if (((b & 7) == 7 && !has(q, U)) || ((b & 7) == 5 && has(q, ONE)))
 		b &= ~7u;
 	switch (b & 7) {
 	case 5:
@@ -236,8 +245,9 @@ db_one(struct req *r, int q, const char *const *args, int nargs,
 	const char	*shape;
 
 	check_args(q, args, nargs);
-	shape = shapes[q];
-	FUZZ_CHECK(shape != NULL && (int)strlen(shape) == nrow);
+	FUZZ_CHECK(shape_of(q) != NULL);
+	shape = shape_of(q)->columns;
+	FUZZ_CHECK((int)strlen(shape) == nrow);
 	b = next_byte();
 	if ((rc = outcome(r, q, b)) != 1)
 		return rc;

@@ -51,6 +51,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_app_init();
+	fuzz_db_check();
 	keep = arena_new(4096);
 	if (auth_issue(fuzz_key(), "42", "user", 1, time(NULL), 1800, keep,
 	    &user_token) < 0 ||
