@@ -12,13 +12,17 @@
  * SQL is not a false finding.
  *
  * The stub checks the boundary itself: every query gets the number of
- * parameters sql/gen.awk counted, and every parameter is valid UTF-8
- * without NUL bytes (PostgreSQL would refuse anything else with an error
- * that is no client's fault).
+ * parameters sql/gen.awk counted, every parameter is valid UTF-8 without
+ * NUL bytes, and a parameter the SQL casts ("$3::bigint", "::date",
+ * "::integer[]", ...) is a value of that type: PostgreSQL would refuse
+ * anything else with a 22xxx error, a vague 422 for what should have been
+ * a clear answer naming the field.
  */
 #include "db.h"
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +31,7 @@
 #include "fuzz.h"
 #include "fuzz_db.h"
 #include "http.h"
+#include "jsonx.h"
 #include "queries.h"
 
 static const uint8_t	*script;
@@ -165,6 +170,114 @@ value(int kind, unsigned v, bool found)
 	}
 }
 
+/* An integer PostgreSQL reads as one of [lo, hi], written plainly. */
+static bool
+int_in(const char *s, long long lo, long long hi)
+{
+	char		*end;
+	long long	 v;
+
+	if (!(*s == '-' || (*s >= '0' && *s <= '9')))
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	return errno == 0 && *end == '\0' && end != s && v >= lo && v <= hi;
+}
+
+/* "{}" or "{1,2}": int4 elements. */
+static bool
+int_array(const char *s)
+{
+	char	buf[24];
+	size_t	n;
+
+	if (*s++ != '{')
+		return false;
+	if (strcmp(s, "}") == 0)
+		return true;
+	for (;;) {
+		n = strcspn(s, ",}");
+		if (n == 0 || n >= sizeof(buf))
+			return false;
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		if (!int_in(buf, INT32_MIN, INT32_MAX))
+			return false;
+		s += n;
+		if (strcmp(s, "}") == 0)
+			return true;
+		if (*s++ != ',')
+			return false;
+	}
+}
+
+/* What the handlers send as a timestamptz: the cursor's key. */
+static bool
+timestamp_ok(const char *s)
+{
+	int y, mo, d, h, mi, sec, us, n = 0;
+
+	if (strcmp(s, "infinity") == 0)
+		return true;
+	if (strlen(s) != 29 || sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d.%6d+00%n",
+	    &y, &mo, &d, &h, &mi, &sec, &us, &n) != 7 || n != 29)
+		return false;
+	return jsonx_is_date(strndupa(s, 10)) && h < 24 && mi < 60 &&
+	    sec < 60;
+}
+
+/* Whether PostgreSQL takes `v` for a parameter cast to `type`. */
+static bool
+type_ok(const char *type, size_t tlen, const char *v)
+{
+#define IS(t) (tlen == sizeof(t) - 1 && memcmp(type, t, tlen) == 0)
+	if (IS("bigint"))
+		return int_in(v, INT64_MIN, INT64_MAX);
+	if (IS("integer"))
+		return int_in(v, INT32_MIN, INT32_MAX);
+	if (IS("integer[]"))
+		return int_array(v);
+	if (IS("boolean"))
+		return strcmp(v, "true") == 0 || strcmp(v, "false") == 0 ||
+		    strcmp(v, "t") == 0 || strcmp(v, "f") == 0;
+	if (IS("date"))
+		return jsonx_is_date(v);
+	if (IS("timestamptz"))
+		return timestamp_ok(v);
+	return true;	/* text, and types the stub does not know */
+#undef IS
+}
+
+/* Every "$n::type" of the query's SQL: the argument must be one. */
+static void
+check_types(int q, const char *const *args, int nargs)
+{
+	const char *p = queries[q].sql;
+
+	while ((p = strchr(p, '$')) != NULL) {
+		char		*end;
+		long		 n;
+		const char	*type;
+		size_t		 tlen;
+
+		p++;
+		n = strtol(p, &end, 10);
+		if (end == p || strncmp(end, "::", 2) != 0)
+			continue;
+		type = end + 2;
+		tlen = strspn(type, "abcdefghijklmnopqrstuvwxyz_");
+		if (strncmp(type + tlen, "[]", 2) == 0)
+			tlen += 2;
+		if (n < 1 || n > nargs || args[n - 1] == NULL)
+			continue;
+		if (!type_ok(type, tlen, args[n - 1])) {
+			fprintf(stderr, "db_stub: %s $%ld::%.*s gets \"%s\"\n",
+			    queries[q].name, n, (int)tlen, type, args[n - 1]);
+			FUZZ_CHECK(!"a parameter PostgreSQL would refuse");
+		}
+	}
+}
+
 static void
 check_args(int q, const char *const *args, int nargs)
 {
@@ -173,6 +286,7 @@ check_args(int q, const char *const *args, int nargs)
 	for (int i = 0; i < nargs; i++)
 		if (args[i] != NULL)
 			FUZZ_CHECK(http_utf8_ok(args[i], strlen(args[i])));
+	check_types(q, args, nargs);
 }
 
 static bool
