@@ -15,9 +15,9 @@
  *
  * Checked: every request gets an answer; no 500 (the stub only fails with
  * 503 and 409); 503 has Retry-After; an error body is JSON in the route's
- * envelope; 413/415 and a malformed body never reach the database, and a
- * 422 (other than a wrong current_password) never wrote; the rendered
- * head is "Status: ..." lines without a stray CR or LF.
+ * envelope; a 413, a 415 or a 422 (other than a wrong current_password)
+ * never wrote; the rendered head is "Status: ..." lines without a stray
+ * CR or LF.
  */
 #include "fuzz.h"
 
@@ -191,8 +191,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_object_put(o);
 		free(copy);
 	}
+	/* A 415 may come from a handler after the authenticate hook read
+	 * the user row (a form on a JSON-only route): reads, no writes. */
 	if (r.status == 413 || r.status == 415)
-		FUZZ_CHECK(fuzz_db_calls == 0);
+		FUZZ_CHECK(fuzz_db_writes == 0);
 	writes_ok = true;
 	for (size_t i = 0; i < r.nerrors; i++)
 		if (strcmp(r.errors[i].field, "current_password") == 0)
