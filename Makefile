@@ -137,14 +137,16 @@ test-unit: tests
 	$(BUILD)/tests/unit
 
 # Integration and end-to-end suites share one stack: PostgreSQL in a temp
-# dir, workers, nginx on a free port.
+# dir, workers, nginx on a free port.  pgdown/* (stops PostgreSQL) and the
+# exact counts of metrics/* (kills workers) run alone, last.
 test-stack: tests swagger
 	@echo "== integration + e2e against $(BIN)"
 	QUETZAL_BIN=$(CURDIR)/$(BIN) QUETZAL_TEST_ROOT=$(CURDIR) \
 	    $(if $(wildcard build/swagger-ui/index.html),,QUETZAL_TEST_NO_SWAGGER=1) \
 	    tests/support/with-stack.sh sh -c '$(BUILD)/tests/integration && \
 	    $(BUILD)/tests/e2e && \
-	    QUETZAL_TEST_PGDOWN=1 $(BUILD)/tests/e2e --filter "pgdown/*"'
+	    QUETZAL_TEST_PGDOWN=1 $(BUILD)/tests/e2e --filter "pgdown/*" && \
+	    QUETZAL_TEST_METRICS=1 $(BUILD)/tests/e2e --filter "metrics/*" -j1'
 
 # The end-to-end suite against workers under valgrind (memcheck).
 test-valgrind: tests swagger

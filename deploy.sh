@@ -118,7 +118,7 @@ env_get()
 
 render_site()
 {
-	local ipv6=0 max_body cors o
+	local ipv6=0 max_body cors o metrics_allow
 
 	[ -e /proc/net/if_inet6 ] && ipv6=1
 	max_body=$(env_get QUETZAL_MAX_BODY)
@@ -136,9 +136,20 @@ render_site()
 		case $o in *[\"\\\;{}\ ]*) die "QUETZAL_CORS_ORIGINS: bad character in $o";; esac
 		cors="$cors	\"$o\" 1;\n"
 	done
+	# /metrics readers besides loopback: addresses or CIDRs (SPEC 3)
+	metrics_allow=
+	IFS=, read -r -a origins <<<"$(env_get QUETZAL_METRICS_ALLOW)"
+	for o in "${origins[@]}"; do
+		o=$(echo "$o" | tr -d '[:space:]')
+		[ -z "$o" ] && continue
+		case $o in
+		*[!0-9A-Fa-f.:/]*|*/*/*|/*) die "QUETZAL_METRICS_ALLOW: not an address or CIDR: $o";;
+		esac
+		metrics_allow="$metrics_allow		allow $o;\n"
+	done
 	awk -v tls="$TLS" -v ipv6="$ipv6" -v name="$SERVER_NAME" \
 	    -v sock="$SOCKET" -v share="$OPT/current/share/quetzal" \
-	    -v body="$max_body" -v cors="$cors" \
+	    -v body="$max_body" -v cors="$cors" -v metrics="$metrics_allow" \
 	    -v cert="$ETC/tls/cert.pem" -v key="$ETC/tls/key.pem" '
 	{
 		keep = 1
@@ -148,6 +159,7 @@ render_site()
 		if (!keep) next
 		sub(/[ \t]*#@.*$/, "")
 		if ($0 ~ /^@CORS_ORIGINS@$/) { printf "%s", cors; next }
+		if ($0 ~ /^@METRICS_ALLOW@$/) { printf "%s", metrics; next }
 		gsub(/@SERVER_NAME@/, name); gsub(/@SOCKET@/, sock)
 		gsub(/@SHARE@/, share); gsub(/@MAX_BODY@/, body)
 		gsub(/@TLS_CERT@/, cert); gsub(/@TLS_KEY@/, key)
@@ -276,6 +288,8 @@ QUETZAL_DATABASE_URL=${opt_db:-$LOCAL_DB_URL}
 #QUETZAL_LOG_LEVEL=info
 # Browser origins allowed by CORS (nginx answers them), comma-separated.
 #QUETZAL_CORS_ORIGINS=https://app.example.com
+# Addresses or CIDRs besides loopback that may read /metrics (Prometheus).
+#QUETZAL_METRICS_ALLOW=10.0.0.5,192.168.1.0/24
 EOF
 	chmod 0600 "$ETC/quetzal.env.tmp"
 	mv "$ETC/quetzal.env.tmp" "$ETC/quetzal.env"

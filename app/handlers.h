@@ -23,6 +23,7 @@ extern struct config		app_config;
 int	service_root(struct req *r);
 int	service_healthz(struct req *r);
 int	service_readyz(struct req *r);
+int	service_metrics(struct req *r);
 
 /* --- users and auth (SPEC 4.3) --- */
 

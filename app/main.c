@@ -16,6 +16,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "migrate.h"
 #include "queries.h"
 #include "worker.h"
@@ -86,6 +87,14 @@ cmd_serve(int argc, char **argv)
 	if (app_auth_init(&app_config) < 0)
 		return 1;
 	app.authenticate = app_authenticate;
+	/* The pool's shared counters, in QUETZAL_RUNTIME_DIR (make run, the
+	 * tests), else systemd's RuntimeDirectory= (quetzal-pool). */
+	if (metrics_open(getenv("QUETZAL_RUNTIME_DIR") != NULL ?
+	    getenv("QUETZAL_RUNTIME_DIR") : getenv("RUNTIME_DIRECTORY"),
+	    getenv("QUETZAL_METRICS"), err, sizeof(err)) < 0) {
+		fprintf(stderr, "quetzal: %s\n", err);
+		return 1;
+	}
 	return worker_serve(&app, listen);
 }
 

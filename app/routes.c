@@ -19,6 +19,9 @@ const struct route app_routes[] = {
 	    "Liveness: the worker runs" },
 	{ "GET", "/readyz", service_readyz, ROUTE_PUBLIC, PROBLEM, 0,
 	    "Readiness: database reachable and migrated" },
+	{ "GET", "/metrics", service_metrics, ROUTE_PUBLIC, PROBLEM, 0,
+	    "Prometheus metrics of the whole pool (nginx: loopback and "
+	    "QUETZAL_METRICS_ALLOW only)" },
 
 	/* users and auth (SPEC 4.3) */
 	{ "POST", "/token", auth_token, ROUTE_PUBLIC, OAUTH, ROUTE_FORM,

@@ -17,6 +17,7 @@
 #include "arena.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 
 static struct {
 	char			 conninfo[4096];
@@ -26,6 +27,7 @@ static struct {
 	PGconn			*conn;
 	bool			 up;		/* connected and prepared */
 	bool			 down_logged;	/* one log line per outage */
+	bool			 was_up;	/* connected once: next is a reconnect */
 } db;
 
 void
@@ -119,6 +121,7 @@ db_connect(void)
 	if (db.conn == NULL)
 		die("PQconnectdbParams: out of memory");
 	if (PQstatus(db.conn) != CONNECTION_OK) {
+		metrics_db_error(METRICS_DB_CONNECT);
 		if (!db.down_logged)
 			log_msg(LOG_ERR, "cannot connect to the database: %s",
 			    oneline(buf, sizeof(buf),
@@ -129,6 +132,7 @@ db_connect(void)
 	}
 	PQsetNoticeProcessor(db.conn, on_notice, NULL);
 	if (prepare_all() < 0) {
+		metrics_db_error(METRICS_DB_CONNECT);
 		db.down_logged = true;
 		db_close();
 		return -1;
@@ -137,6 +141,9 @@ db_connect(void)
 		log_msg(LOG_NOTICE, "connected to the database again");
 	db.down_logged = false;
 	db.up = true;
+	if (db.was_up)
+		metrics_db_reconnect();
+	db.was_up = true;
 	return 0;
 }
 
@@ -172,6 +179,7 @@ db_ensure(struct req *r)
 		return 0;
 	if (db_connect() == 0)
 		return 0;
+	metrics_db_unavailable();
 	return http_error(r, 503, "the database is unavailable, retry "
 	    "shortly");
 }
@@ -248,6 +256,9 @@ run(struct req *r, int q, const char *const *args, int nargs)
 		state = NULL;
 	}
 	status = db_status_for(state);
+	metrics_db_error(metrics_db_kind_of(state));
+	if (status == 503)
+		metrics_db_unavailable();
 	/* The primary message only: DETAIL quotes the row's values (an
 	 * email in "Key (email)=(...) already exists"), SPEC 6. */
 	log_msg(status >= 500 ? LOG_ERR : LOG_INFO,
@@ -338,6 +349,8 @@ simple(struct req *r, const char *sql)
 	if (!ok) {
 		if (PQstatus(db.conn) != CONNECTION_OK)
 			db.up = false;
+		metrics_db_error(metrics_db_kind_of(db.up ?
+		    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL));
 		log_msg(LOG_ERR, "%s failed: request_id=%s", sql,
 		    r->request_id);
 		http_error(r, db_status_for(PQresultErrorField(res,

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 
 static struct crypt_data	scratch;
 static char			dummy[PASSWORD_HASH_SIZE];
@@ -49,6 +50,7 @@ password_hash(const char *pw, int cost, char out[PASSWORD_HASH_SIZE])
 	char		 setting[CRYPT_GENSALT_OUTPUT_SIZE];
 	const char	*h;
 	size_t		 len = strlen(pw);
+	int64_t		 t0;
 	int		 ret = -1;
 
 	if (len == 0 || len > PASSWORD_MAX || cost < PASSWORD_COST_MIN ||
@@ -65,7 +67,9 @@ password_hash(const char *pw, int cost, char out[PASSWORD_HASH_SIZE])
 		return -1;
 	}
 	memset(&scratch, 0, sizeof(scratch));
+	t0 = log_now_us();
 	h = crypt_rn(pw, setting, &scratch, sizeof(scratch));
+	metrics_hash_done(log_now_us() - t0);
 	if (h == NULL || !is_bcrypt(h))
 		log_msg(LOG_ERR, "crypt_rn failed: %s", strerror(errno));
 	else {
@@ -80,12 +84,15 @@ bool
 password_verify(const char *pw, const char *hash)
 {
 	const char	*h;
+	int64_t		 t0;
 	bool		 ok = false;
 
 	if (hash == NULL || !is_bcrypt(hash) || strlen(pw) > PASSWORD_MAX)
 		return false;
 	memset(&scratch, 0, sizeof(scratch));
+	t0 = log_now_us();
 	h = crypt_rn(pw, hash, &scratch, sizeof(scratch));
+	metrics_hash_done(log_now_us() - t0);
 	/* Both are 60 bytes once is_bcrypt() passed; compare all of them. */
 	if (h != NULL && strlen(h) == 60)
 		ok = CRYPTO_memcmp(h, hash, 60) == 0;

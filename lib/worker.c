@@ -40,6 +40,7 @@
 #include "http.h"
 #include "jsonx.h"
 #include "log.h"
+#include "metrics.h"
 #include "route.h"
 
 /* How long a worker waits for the database before it says READY=1 anyway
@@ -197,6 +198,7 @@ worker_dispatch(const struct worker_app *app, struct req *r)
 	}
 	m = route_match(app->routes, app->nroutes, r->method, r->path, r,
 	    &rt, allow, sizeof(allow));
+	r->route = m == 1 ? rt : NULL;	/* metrics: a 400/415 counts on it */
 	if (m == 1)
 		r->envelope = rt->envelope;
 	if (check_body(r) < 0) {
@@ -364,6 +366,7 @@ worker_serve(const struct worker_app *app, const char *listen)
 		log_msg(LOG_ERR, "FCGX_InitRequest failed");
 		return 1;
 	}
+	metrics_loop_start(app->routes, app->nroutes);	/* metrics: a slot */
 	watchdog_start();
 	if (wait_for_database(sigfd) == 1) {
 		db_close();
@@ -414,6 +417,7 @@ worker_serve(const struct worker_app *app, const char *listen)
 			status = 1;
 			break;
 		}
+		metrics_accepted();	/* metrics: in flight */
 		http_req_init(&r, a, fr.envp);
 		r.started_us = t0;
 		if (r.err_status == 0)
@@ -421,6 +425,7 @@ worker_serve(const struct worker_app *app, const char *listen)
 		worker_dispatch(app, &r);
 		db_request_end();
 		out = worker_render(&r, &len);
+		metrics_request(&r);	/* metrics: before the client has it */
 		FCGX_PutStr(out, (int)len, fr.out);
 		/*
 		 * libfcgi closes a connection with shutdown(SHUT_WR) and then
@@ -442,6 +447,7 @@ worker_serve(const struct worker_app *app, const char *listen)
 		log_request(&r, log_now_us() - t0);
 		arena_reset(a);
 	}
+	metrics_loop_stop();	/* metrics: the slot is free, counts stay */
 	sd_notify(0, "STOPPING=1");
 	log_msg(LOG_INFO, "worker stopping pid=%d", (int)getpid());
 	arena_free(a);

@@ -16,7 +16,8 @@
 # step fails, what start already started is stopped again. Exit 1 with
 # one clear line when PORT is taken (checked before anything starts).
 # The workers inherit the caller's QUETZAL_* variables;
-# QUETZAL_DATABASE_URL is set to the private cluster's.
+# QUETZAL_DATABASE_URL is set to the private cluster's, QUETZAL_RUNTIME_DIR
+# to STACK_DIR.
 #
 # stop: stops nginx, then the workers (SIGTERM, SIGKILL after 10 s), then
 # PostgreSQL if start started it. Safe to repeat.
@@ -139,8 +140,23 @@ do_status() {
 	return "$rc"
 }
 
+# metrics_allow_lines: QUETZAL_METRICS_ALLOW as nginx "allow" lines
+# (addresses or CIDRs that may read /metrics besides loopback).
+metrics_allow_lines() {
+	local o out="" list
+	IFS=, read -r -a list <<<"${QUETZAL_METRICS_ALLOW:-}"
+	for o in ${list[@]+"${list[@]}"}; do
+		o=$(printf '%s' "$o" | tr -d '[:space:]')
+		[[ -z $o ]] && continue
+		[[ $o =~ ^[0-9A-Fa-f.:]+(/[0-9]{1,3})?$ ]] ||
+			die "QUETZAL_METRICS_ALLOW: not an address or CIDR: $o"
+		out+='\t\t\tallow '"$o"';\n'
+	done
+	printf '%s' "$out" # escapes: awk -v expands them
+}
+
 render_nginx_conf() {
-	local user_directive=""
+	local user_directive="" allow
 	# As root, nginx would run its workers as "nobody", who can neither
 	# reach our socket nor write our temp dirs: keep them as root, like
 	# the quetzal workers (a dev/test stack on loopback only).
@@ -152,6 +168,11 @@ render_nginx_conf() {
 		-e "s|@ROOT@|$root|g" \
 		-e "s|@USER_DIRECTIVE@|$user_directive|g" \
 		"$root/nginx/dev.conf.in" >"$STACK_DIR/nginx.conf"
+	# QUETZAL_METRICS_ALLOW: the /metrics location's "allow" lines
+	allow=$(metrics_allow_lines)
+	awk -v allow="$allow" '/^@METRICS_ALLOW@$/ { printf "%s", allow; next } { print }' \
+		"$STACK_DIR/nginx.conf" >"$STACK_DIR/nginx.conf.tmp"
+	mv -f -- "$STACK_DIR/nginx.conf.tmp" "$STACK_DIR/nginx.conf"
 	if grep -n '@[A-Z_]*@' "$STACK_DIR/nginx.conf" >&2; then
 		die "placeholder left in $STACK_DIR/nginx.conf (see above)"
 	fi
@@ -337,6 +358,8 @@ do_start() {
 		die "quetzal check-config failed"
 	fi
 
+	# The pool's shared files (the hash gate, lib/hashgate.h) live with it.
+	export QUETZAL_RUNTIME_DIR=$STACK_DIR
 	start_workers
 	start_nginx
 	wait_healthy

@@ -70,6 +70,7 @@ next_byte(void)
  *   o ok (t, f or NULL)   b boolean   i id   c count (0/1)   E ETag and
  *   J JSON (both NULL when the row was not found)   j JSON   h bcrypt hash
  *   r role   v token version   m migration number   f family (uuid)
+ *   n a count
  * ONE: exactly one row whenever it succeeds; W: it writes; U: a unique
  * index can refuse it (409).
  */
@@ -88,6 +89,7 @@ static const struct shape {
 	{ "refresh_revoke_family",	"",		W },
 	{ "refresh_revoke_user",	"",		W },
 	{ "migration_latest",		"m",		ONE },
+	{ "metrics_pg",			"nnn",		ONE },
 	{ "task_get",			"oEJ",		ONE },
 	{ "task_insert",		"iEj",		W },
 	{ "task_replace",		"oEJb",		ONE | W },
@@ -165,6 +167,8 @@ value(int kind, unsigned v, bool found)
 		return v % 2 ? "0" : "999999";
 	case 'f':
 		return "3f8e0e0c-1a2b-4c3d-8e9f-0a1b2c3d4e5f";
+	case 'n':
+		return v % 2 ? "0" : "123456789";
 	default:
 		abort();
 	}

@@ -17,6 +17,7 @@
 #   QUETZAL_TEST_WORKER_PIDS the workers' PIDs, space separated
 #   QUETZAL_TEST_NGINX_PID   nginx's master PID
 #   QUETZAL_JWT_SECRET       the workers' secret; QUETZAL_BCRYPT_COST=4
+#   QUETZAL_METRICS_ALLOW    127.0.0.3 unless set (nginx's /metrics readers)
 # The exit status is CMD's. On EXIT, INT or TERM: CMD is stopped (if it
 # still runs), the stack is stopped, the temp dir removed. When CMD fails,
 # the last lines of the logs are printed first.
@@ -102,6 +103,9 @@ QUETZAL_JWT_SECRET=$(openssl rand -hex 32)
 export QUETZAL_JWT_SECRET
 # the file would win over QUETZAL_JWT_SECRET (SPEC 3)
 unset QUETZAL_JWT_SECRET_FILE CREDENTIALS_DIRECTORY
+
+# /metrics: nginx admits loopback and this address (tests/e2e/test_metrics.c)
+export QUETZAL_METRICS_ALLOW=${QUETZAL_METRICS_ALLOW-127.0.0.3}
 # libcurl in the tests honours http_proxy; loopback must stay direct
 export no_proxy=127.0.0.1,localhost${no_proxy:+,$no_proxy}
 export NO_PROXY=127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}

@@ -293,6 +293,40 @@ t_kill9_worker_restarts()
 	[ "$newpid" != "$pid" ] && [ "$newpid" != 0 ]
 }
 
+# metric NAME [TEXT]: the sum of family NAME's samples (whose series
+# contains TEXT) in /metrics, read through nginx from loopback inside.
+metric()
+{
+	http http://127.0.0.1/metrics | awk -v n="$1" -v m="${2:-}" '
+		(index($1, n "{") == 1 || $1 == n) && index($1, m) { s += $2 }
+		END { printf "%d\n", s }'
+}
+
+# The pool's numbers under systemd (RuntimeDirectory=quetzal-pool, the
+# sandbox): every worker counted, and a worker killed with SIGKILL and
+# restarted by systemd keeps its counts.
+t_metrics_pool_wide()
+{
+	local before after s0 s1 pid n0 i
+	[ "$(metric quetzal_metrics_pool_wide)" = 1 ] || { note "/metrics is not pool-wide"; return 1; }
+	[ "$(metric quetzal_worker_accept_loops)" = 3 ] || { note "accept loops: $(metric quetzal_worker_accept_loops)"; return 1; }
+	before=$(metric quetzal_http_requests_total 'route="/healthz"')
+	for i in $(seq 30); do http -o /dev/null http://127.0.0.1/healthz; done
+	s0=$(metric quetzal_worker_starts_total)
+	pid=$(unit_prop quetzal@3.service MainPID)
+	n0=$(unit_prop quetzal@3.service NRestarts)
+	ns kill -KILL "$pid"
+	wait_for 15 restarted_since quetzal@3.service "$n0" || { note "quetzal@3 not restarted"; return 1; }
+	after=$(metric quetzal_http_requests_total 'route="/healthz"')
+	s1=$(metric quetzal_worker_starts_total)
+	note "GET /healthz counted $before -> $after; worker starts $s0 -> $s1"
+	[ $((after - before)) = 30 ] || return 1
+	[ "$s1" -gt "$s0" ] || return 1
+	[ "$(metric quetzal_worker_accept_loops)" = 3 ] || return 1
+	[ "$(metric quetzal_pool_cpu_seconds_total)" -ge 0 ] || return 1
+	[ "$(metric quetzal_pool_resident_memory_bytes)" -gt 0 ] || { note "no memory read from /proc"; return 1; }
+}
+
 # snapshot: what a deploy could change, as one text.
 snapshot()
 {
@@ -635,6 +669,7 @@ if [ "$FAILED" = 0 ]; then
 	run_test journald_fields
 	run_test units_verify_and_exposure
 	run_test kill9_worker_restarts
+	run_test metrics_pool_wide
 	run_test second_deploy_changes_nothing
 	run_test redeploy_under_load_fails_nothing
 	run_test sigterm_idle_exits_at_once
