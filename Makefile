@@ -4,6 +4,9 @@
 #   make SANITIZE=1      build/asan/quetzal (ASan + UBSan, ARENA_DEBUG)
 #   make deps            install the Debian packages (sudo when not root)
 #   make run             the local stack on http://127.0.0.1:8080
+#   make bench           wrk through nginx on the main endpoints (a running
+#                        make run, or a throwaway stack): req/s, p50, p99,
+#                        CPU per group
 #   make test            every suite: unit, integration and end-to-end
 #                        (against the sanitized build, valgrind, then the
 #                        plain build), system, and the fuzz corpus replay
@@ -61,7 +64,7 @@ TEST_BINS	:= $(patsubst %,$(BUILD)/tests/%,$(SUITES))
 DEPS		:= $(OBJ:.o=.d) $(MAIN_OBJ:.o=.d) \
 		   $(patsubst %.c,$(BUILD)/obj/%.d,$(wildcard tests/*/*.c))
 
-.PHONY: all deps run test test-unit test-gen test-stack test-system test-valgrind \
+.PHONY: all deps run bench test test-unit test-gen test-stack test-system test-valgrind \
 	install clean \
 	tests swagger
 .DELETE_ON_ERROR:
@@ -132,6 +135,9 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@QUETZAL_BIN=$(CURDIR)/build/quetzal scripts/run.sh
 
+bench: $(BIN)
+	@QUETZAL_BIN=$(CURDIR)/$(BIN) scripts/bench.sh
+
 # Unit tests need no I/O: they run in the plain and the sanitized build.
 test-unit: tests
 	$(BUILD)/tests/unit
@@ -146,7 +152,14 @@ test-stack: tests swagger
 	    tests/support/with-stack.sh sh -c '$(BUILD)/tests/integration && \
 	    $(BUILD)/tests/e2e && \
 	    QUETZAL_TEST_PGDOWN=1 $(BUILD)/tests/e2e --filter "pgdown/*" && \
+	    $(if $(filter 1,$(SANITIZE)),,QUETZAL_TEST_HASHLOAD=1 \
+	    $(BUILD)/tests/e2e --filter "throttle/wrong_login_storm*" && )\
 	    QUETZAL_TEST_METRICS=1 $(BUILD)/tests/e2e --filter "metrics/*" -j1'
+	@echo "== workers stopped and killed under kept connections"
+	QUETZAL_BIN=$(CURDIR)/$(BIN) QUETZAL_TEST_ROOT=$(CURDIR) KEEPALIVE=1 \
+	    $(if $(wildcard build/swagger-ui/index.html),,QUETZAL_TEST_NO_SWAGGER=1) \
+	    tests/support/with-stack.sh sh -c 'QUETZAL_TEST_KILL=1 \
+	    $(BUILD)/tests/e2e -j1 --filter "keepconn_kill/*"'
 
 # The end-to-end suite against workers under valgrind (memcheck).
 test-valgrind: tests swagger

@@ -116,9 +116,30 @@ env_get()
 	sed -n "s/^$1=//p" "$ETC/quetzal.env" | tail -n1 | sed 's/^"\(.*\)"$/\1/'
 }
 
+# keepalive: "K" for the upstream, with W x K below the accept loops left
+# while one worker restarts (SPEC 7); W is nginx's worker_processes.  None
+# with one loop per worker: there kept connections measured slower
+# (docs/decisions.md).
+keepalive()
+{
+	local threads w
+	threads=$(env_get QUETZAL_THREADS)
+	threads=${threads:-1}
+	case $threads in ''|*[!0-9]*) die "QUETZAL_THREADS: not a number: $threads";; esac
+	if [ "$threads" -le 1 ]; then
+		echo 0
+		return
+	fi
+	w=$(sed -n 's/^[[:space:]]*worker_processes[[:space:]]\{1,\}\([0-9a-z]*\);.*/\1/p' \
+	    /etc/nginx/nginx.conf 2>/dev/null | tail -n1)
+	case $w in ''|auto|*[!0-9]*) w=$(nproc);; esac
+	[ "$w" -gt 0 ] || w=1
+	echo $(( ((WORKERS - 1) * threads - 1) / w ))
+}
+
 render_site()
 {
-	local ipv6=0 max_body cors o metrics_allow
+	local ipv6=0 max_body cors o metrics_allow k keepalive="" keep_conn=""
 
 	[ -e /proc/net/if_inet6 ] && ipv6=1
 	max_body=$(env_get QUETZAL_MAX_BODY)
@@ -147,9 +168,15 @@ render_site()
 		esac
 		metrics_allow="$metrics_allow		allow $o;\n"
 	done
+	k=$(keepalive)
+	if [ "$k" -gt 0 ]; then
+		keepalive="keepalive $k;"
+		keep_conn="fastcgi_keep_conn on;"
+	fi
 	awk -v tls="$TLS" -v ipv6="$ipv6" -v name="$SERVER_NAME" \
 	    -v sock="$SOCKET" -v share="$OPT/current/share/quetzal" \
 	    -v body="$max_body" -v cors="$cors" -v metrics="$metrics_allow" \
+	    -v keepalive="$keepalive" -v keep_conn="$keep_conn" \
 	    -v cert="$ETC/tls/cert.pem" -v key="$ETC/tls/key.pem" '
 	{
 		keep = 1
@@ -163,6 +190,7 @@ render_site()
 		gsub(/@SERVER_NAME@/, name); gsub(/@SOCKET@/, sock)
 		gsub(/@SHARE@/, share); gsub(/@MAX_BODY@/, body)
 		gsub(/@TLS_CERT@/, cert); gsub(/@TLS_KEY@/, key)
+		gsub(/@KEEPALIVE@/, keepalive); gsub(/@KEEP_CONN@/, keep_conn)
 		print
 	}' "$SRC/nginx/quetzal.conf"
 }
@@ -286,6 +314,9 @@ QUETZAL_DATABASE_URL=${opt_db:-$LOCAL_DB_URL}
 #QUETZAL_MAX_BODY=1048576
 #QUETZAL_STATEMENT_TIMEOUT_MS=5000
 #QUETZAL_LOG_LEVEL=info
+# Accept loops (threads) per worker; nginx keeps FastCGI connections open
+# only when there are enough of them (deploy.sh derives the number).
+#QUETZAL_THREADS=1
 # Browser origins allowed by CORS (nginx answers them), comma-separated.
 #QUETZAL_CORS_ORIGINS=https://app.example.com
 # Addresses or CIDRs besides loopback that may read /metrics (Prometheus).
@@ -352,6 +383,13 @@ if [ "$LOCAL_DB" = 1 ]; then
 	if [ -z "$(psql_pg -c "SELECT 1 FROM pg_database WHERE datname = 'quetzal'")" ]; then
 		runuser -u postgres -- createdb -O quetzal -E UTF8 quetzal
 		changed "created database quetzal"
+	fi
+	# PostgreSQL's own log keeps no DETAIL of the app's errors (a unique
+	# violation's DETAIL names the email); a superuser setting, so here
+	# rather than in a migration (docs/decisions.md).
+	if [ "$(psql_pg -c "SELECT coalesce((SELECT 'y' FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = 'quetzal' AND s.setdatabase = 0 AND 'log_error_verbosity=terse' = ANY (s.setconfig)), 'n')")" != y ]; then
+		psql_pg -c "ALTER ROLE quetzal SET log_error_verbosity = 'terse'"
+		changed "PostgreSQL role quetzal logs its errors tersely"
 	fi
 fi
 

@@ -20,11 +20,15 @@
 #include "jsonx.h"
 #include "log.h"
 #include "password.h"
+#include "pwguard.h"
 #include "queries.h"
 #include "route.h"
+#include "worker.h"
 
 struct app_auth		 app_auth = { 1800, 1209600, 12 };
 static struct auth_key	 key;
+/* The process's cache, for requests outside an accept loop (tests); each
+ * loop has its own in loop->app_slot, so no two threads share one. */
 static struct auth_cache *cache;
 
 /* The longest email is 254 bytes; nothing longer can name a user. */
@@ -52,6 +56,20 @@ app_auth_init(const struct config *c)
 }
 
 int
+app_auth_loop_init(struct worker_loop *loop)
+{
+	loop->app_slot = auth_cache_new(&key);
+	return 0;
+}
+
+void
+app_auth_loop_fini(struct worker_loop *loop)
+{
+	auth_cache_free(loop->app_slot);
+	loop->app_slot = NULL;
+}
+
+int
 app_authenticate(struct req *r, int level)
 {
 	const char		*hdr = http_param(r, "HTTP_AUTHORIZATION");
@@ -68,7 +86,8 @@ app_authenticate(struct req *r, int level)
 	}
 	if (cache == NULL)
 		die("app_authenticate before app_auth_init");
-	if (auth_verify_cached(cache, token, time(NULL), r->arena, &c,
+	if (auth_verify_cached(r->loop != NULL && r->loop->app_slot != NULL ?
+	    r->loop->app_slot : cache, token, time(NULL), r->arena, &c,
 	    &why) < 0) {
 		log_msg(LOG_INFO, "token refused: request_id=%s reason=\"%s\"",
 		    r->request_id, why);
@@ -128,6 +147,9 @@ forget_error(struct req *r)
 	r->nerrors = 0;
 }
 
+static const char *const token_params[] = { "grant_type", "username",
+    "password", "refresh_token", "scope" };
+
 static int
 read_params(struct req *r, struct token_in *in)
 {
@@ -141,6 +163,21 @@ read_params(struct req *r, struct token_in *in)
 		    "parameters must be strings in a JSON object");
 	}
 	if (r->nform > 0) {
+		/* RFC 6749 3.1: no parameter may be sent more than once
+		 * (ours are counted; unknown ones are ignored anyway). */
+		for (size_t k = 0; k < sizeof(token_params) /
+		    sizeof(token_params[0]); k++) {
+			int seen = 0;
+
+			for (int i = 0; i < r->nform; i++)
+				seen += strcmp(r->form[i].name,
+				    token_params[k]) == 0;
+			if (seen > 1)
+				return http_oauth_error(r, 400,
+				    "invalid_request", arena_printf(r->arena,
+				    "parameter %s is sent more than once",
+				    token_params[k]));
+		}
 		in->grant_type = http_pairs_get(r->form, r->nform,
 		    "grant_type");
 		in->username = http_pairs_get(r->form, r->nform, "username");
@@ -196,7 +233,9 @@ auth_token(struct req *r)
 {
 	struct token_in	 in;
 	const char	*row[5];	/* id, hash, is_active, role, ver */
-	const char	*refresh, *rrow[1];
+	const char	*refresh, *rrow[1], *uid;
+	struct hashgate_slot slot;
+	bool		 ok;
 	int		 rc;
 
 	if (read_params(r, &in) < 0)
@@ -212,21 +251,30 @@ auth_token(struct req *r)
 		    "username and password are required");
 		return http_fail(r);
 	}
-	if (strlen(in.username) > LOGIN_MAX) {
-		password_verify_dummy(in.password);
-		return bad_grant(r, "Incorrect username or password");
-	}
-	rc = db_one(r, Q_USER_LOGIN, DB_ARGS(in.username), DB_ROW(row));
-	if (rc < 0)
+	/* The gate first: when it is full the refusal costs no query. */
+	if (pwguard_enter(r, &slot) < 0)
 		return oauth_fail(r);
-	/* One bcrypt either way: the answer and its time do not tell
-	 * whether the account exists. */
-	if (rc == 0) {
-		password_verify_dummy(in.password);
+	/* Nothing longer than an email names a user: no lookup. */
+	rc = strlen(in.username) > LOGIN_MAX ? 0 : db_one(r, Q_USER_LOGIN,
+	    DB_ARGS(in.username), DB_ROW(row));
+	uid = rc == 1 ? row[0] : NULL;
+	/* An unknown name is throttled as an account is: the answers and
+	 * their times do not tell whether the account exists.  One bcrypt
+	 * either way. */
+	if (rc < 0 || pwguard_check(r, uid, in.username) < 0) {
+		pwguard_leave(&slot);
+		return oauth_fail(r);
+	}
+	ok = uid != NULL ? password_verify(in.password, row[1]) :
+	    password_verify_dummy(in.password);
+	pwguard_leave(&slot);
+	if (!ok) {
+		if (pwguard_failed(r, uid, in.username) < 0)
+			return oauth_fail(r);
 		return bad_grant(r, "Incorrect username or password");
 	}
-	if (!password_verify(in.password, row[1]))
-		return bad_grant(r, "Incorrect username or password");
+	if (pwguard_succeeded(r, uid) < 0)
+		return oauth_fail(r);
 	if (strcmp(row[2], "t") != 0)
 		return bad_grant(r, "Inactive user");
 

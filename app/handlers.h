@@ -42,6 +42,11 @@ int	app_auth_init(const struct config *c);
  * token and, unless the route has ROUTE_TOKEN_ONLY, checks it against the
  * user row with one query.  Sets r->user_id, r->role, r->token_ver. */
 int	app_authenticate(struct req *r, int level);
+/* The worker's loop hooks: each accept loop gets its own verified-token
+ * cache (loop->app_slot). */
+struct worker_loop;
+int	app_auth_loop_init(struct worker_loop *loop);
+void	app_auth_loop_fini(struct worker_loop *loop);
 /* For ROUTE_TOKEN_ONLY handlers whose query, joined on (id, token_version,
  * is_active), found no user: records the 401 and renders it. */
 int	app_auth_stale(struct req *r);

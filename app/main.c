@@ -14,6 +14,7 @@
 #include "arena.h"
 #include "config.h"
 #include "db.h"
+#include "hashgate.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -84,9 +85,12 @@ cmd_serve(int argc, char **argv)
 	app.routes = app_routes;
 	app.nroutes = app_nroutes;
 	app.max_body = app_config.max_body;
-	if (app_auth_init(&app_config) < 0)
+	app.loops = app_config.threads;
+	if (app_auth_init(&app_config) < 0 || hashgate_init_env() < 0)
 		return 1;
 	app.authenticate = app_authenticate;
+	app.loop_init = app_auth_loop_init;
+	app.loop_fini = app_auth_loop_fini;
 	/* The pool's shared counters, in QUETZAL_RUNTIME_DIR (make run, the
 	 * tests), else systemd's RuntimeDirectory= (quetzal-pool). */
 	if (metrics_open(getenv("QUETZAL_RUNTIME_DIR") != NULL ?
@@ -138,10 +142,11 @@ cmd_check_config(int argc, char **argv)
 		    app_config.jwt_key_len, app_config.jwt_key_source);
 	printf("token ttl      %lds\nrefresh ttl    %lds\nbcrypt cost    "
 	    "%d\nmax body       %ld bytes\nstmt timeout   %ldms\n"
-	    "cors origins   %s\n", app_config.token_ttl,
+	    "cors origins   %s\nthreads        %d per worker\n", app_config.token_ttl,
 	    app_config.refresh_ttl, app_config.bcrypt_cost,
 	    app_config.max_body, app_config.statement_timeout_ms,
-	    app_config.cors_origins[0] ? app_config.cors_origins : "(none)");
+	    app_config.cors_origins[0] ? app_config.cors_origins : "(none)",
+	    app_config.threads);
 	{
 		char	*text = NULL;
 		size_t	 len = 0;

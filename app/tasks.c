@@ -248,6 +248,9 @@ cursor_decode(struct req *r, const char *cursor, const char **ts,
 		}
 	}
 	raw[o] = '\0';
+	/* A NUL inside would hide what follows it from the checks below. */
+	if (memchr(raw, '\0', o) != NULL)
+		goto bad;
 	/* "<microseconds>.<id>", both canonical: what task_cursor() writes */
 	dot = strchr(raw, '.');
 	if (dot == NULL || !route_is_id(dot + 1))
@@ -291,21 +294,16 @@ utf8_chars(const char *s)
 int
 tasks_list(struct req *r)
 {
-	struct http_pair	*qp;
 	const char		*limit, *cursor, *done, *q, *due, *row[2];
 	const char		*ts = "infinity", *after = "0";
-	int			 n, rc;
+	int			 rc;
 
-	n = http_form_decode(r->arena, r->query, strlen(r->query), &qp);
-	if (n < 0) {
-		http_error(r, 400, "the query string is not decodable");
+	/* The query string was decoded once, by http_req_init. */
+	if (http_query(r, "limit", &limit) < 0 ||
+	    http_query(r, "cursor", &cursor) < 0 ||
+	    http_query(r, "done", &done) < 0 || http_query(r, "q", &q) < 0 ||
+	    http_query(r, "due_before", &due) < 0)
 		return http_fail(r);
-	}
-	limit = http_pairs_get(qp, n, "limit");
-	cursor = http_pairs_get(qp, n, "cursor");
-	done = http_pairs_get(qp, n, "done");
-	q = http_pairs_get(qp, n, "q");
-	due = http_pairs_get(qp, n, "due_before");
 
 	if (limit == NULL)
 		limit = LIST_LIMIT_DEFAULT;

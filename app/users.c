@@ -20,6 +20,7 @@
 #include "http.h"
 #include "jsonx.h"
 #include "password.h"
+#include "pwguard.h"
 #include "queries.h"
 #include "route.h"
 
@@ -238,14 +239,19 @@ users_create(struct req *r)
 	struct user_new	 in = { 0 };
 	const char	*row[2];	/* id, user JSON */
 	char		 hash[PASSWORD_HASH_SIZE];
-	int		 bad;
+	struct hashgate_slot slot;
+	int		 bad, rc;
 
 	bad = jsonx_read(r, user_new_fields, &in, NULL);
 	check_email(r, in.email);
 	check_username(r, in.username);
 	if (bad < 0 || r->err_status != 0)
 		return http_fail(r);
-	if (password_hash(in.password, app_auth.bcrypt_cost, hash) < 0) {
+	if (pwguard_enter(r, &slot) < 0)
+		return http_fail(r);
+	rc = password_hash(in.password, app_auth.bcrypt_cost, hash);
+	pwguard_leave(&slot);
+	if (rc < 0) {
 		http_error(r, 500, "cannot hash the password");
 		return http_fail(r);
 	}
@@ -300,6 +306,7 @@ users_me_update(struct req *r)
 	uint64_t		 seen;
 	const char		*row[1], *new_hash = NULL;
 	char			 hash[PASSWORD_HASH_SIZE];
+	struct hashgate_slot	 slot;
 	int			 bad, rc;
 
 	bad = jsonx_read(r, user_patch_fields, &in, &seen);
@@ -314,25 +321,39 @@ users_me_update(struct req *r)
 		return http_fail(r);
 
 	if (in.email != NULL || in.password != NULL) {
+		/* The gate first: when it is full the refusal costs no query.
+		 * Held for the check and the new hash. */
+		if (pwguard_enter(r, &slot) < 0)
+			return http_fail(r);
 		rc = db_one(r, Q_USER_PASSWORD_HASH, DB_ARGS(r->user_id,
 		    r->token_ver), DB_ROW(row));
-		if (rc < 0)
+		if (rc <= 0 || pwguard_check(r, r->user_id, NULL) < 0) {
+			pwguard_leave(&slot);
+			if (rc == 0)
+				return app_auth_stale(r);
 			return http_fail(r);
-		if (rc == 0)
-			return app_auth_stale(r);
+		}
 		if (!password_verify(in.current_password, row[0])) {
+			pwguard_leave(&slot);
+			if (pwguard_failed(r, r->user_id, NULL) < 0)
+				return http_fail(r);
 			http_invalid(r, "current_password", "incorrect",
 			    "is not the current password");
 			return http_fail(r);
 		}
-	}
-	if (in.password != NULL) {
-		if (password_hash(in.password, app_auth.bcrypt_cost, hash) <
-		    0) {
-			http_error(r, 500, "cannot hash the password");
-			return http_fail(r);
+		if (in.password != NULL) {
+			rc = password_hash(in.password, app_auth.bcrypt_cost,
+			    hash);
+			if (rc < 0) {
+				pwguard_leave(&slot);
+				http_error(r, 500, "cannot hash the password");
+				return http_fail(r);
+			}
+			new_hash = hash;
 		}
-		new_hash = hash;
+		pwguard_leave(&slot);
+		if (pwguard_succeeded(r, r->user_id) < 0)
+			return http_fail(r);
 	}
 	rc = db_one(r, Q_USER_UPDATE_SELF, DB_ARGS(r->user_id, r->token_ver,
 	    jsonx_seen(user_patch_fields, seen, "full_name") ? "true" :
@@ -434,7 +455,8 @@ users_list(struct req *r)
 		char *end;
 
 		n = strtol(limit, &end, 10);
-		if (*limit < '0' || *limit > '9' || *end != '\0' ||
+		/* Plain digits, no leading zero: as GET /api/v1/tasks. */
+		if (*limit < '1' || *limit > '9' || *end != '\0' ||
 		    strlen(limit) > 3 || n < 1 || n > LIST_MAX)
 			http_invalid(r, "limit", "out_of_range",
 			    "must be an integer from 1 to 100");

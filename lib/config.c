@@ -106,6 +106,9 @@ config_load(struct config *c, const char *(*get)(const char *name),
 	    errlen) < 0)
 		return -1;
 	c->bcrypt_cost = (int)n;
+	if (get_long(get, "QUETZAL_THREADS", 1, 1, 64, &n, err, errlen) < 0)
+		return -1;
+	c->threads = (int)n;
 
 	v = get("QUETZAL_LOG_LEVEL");
 	if (v == NULL || *v == '\0')

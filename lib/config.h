@@ -26,6 +26,7 @@ struct config {
 	long		 statement_timeout_ms;
 	int		 log_level;	/* enum log_level */
 	const char	*cors_origins;	/* "" when none */
+	int		 threads;	/* accept loops per worker process */
 };
 
 #define CONFIG_MIN_KEY	32

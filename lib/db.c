@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * db.c - libpq for a single-threaded, blocking worker.  One connection per
- * process, every named query prepared on connect (so a broken query or a
- * missing migration shows at start-up), and a reconnect on the first
- * request after the server went away (SPEC 5: 503, never an exit).
+ * db.c - libpq for blocking accept loops.  One connection per accept loop
+ * (struct db_conn, r->db; the process's own one when r->db is NULL, for
+ * the commands and tests), every named query prepared on connect (so a
+ * broken query or a missing migration shows at start-up), and a reconnect
+ * on the first request after the server went away (SPEC 5: 503, never an
+ * exit).  What db_init() stores is read-only afterwards, so loops on
+ * several threads share it; a struct db_conn belongs to one thread.
  */
 #include "db.h"
 
@@ -19,41 +22,99 @@
 #include "log.h"
 #include "metrics.h"
 
+/* Set once by db_init, read-only afterwards. */
 static struct {
 	char			 conninfo[4096];
-	char			 options[64];
+	char			 options[128];
 	const struct db_query	*queries;
 	size_t			 nqueries;
+} db;
+
+struct db_conn {
 	PGconn			*conn;
 	bool			 up;		/* connected and prepared */
 	bool			 down_logged;	/* one log line per outage */
-	bool			 was_up;	/* connected once: next is a reconnect */
-} db;
+	bool			 quiet;		/* see db_conn_quiet */
+	unsigned		 gen;		/* connections made (metrics: a
+						 * next one is a reconnect) */
+};
+
+/* The process's connection: r->db == NULL, db_connect(), db_close(). */
+static struct db_conn main_conn;
+
+#define CONN(r)	((r)->db != NULL ? (r)->db : &main_conn)
 
 void
 db_init(const char *conninfo, long statement_timeout_ms,
     const struct db_query *queries, size_t nqueries)
 {
 	snprintf(db.conninfo, sizeof(db.conninfo), "%s", conninfo);
-	snprintf(db.options, sizeof(db.options), "-c statement_timeout=%ld",
-	    statement_timeout_ms);
+	/* enable_seqscan=off: every query of ours is built around an index,
+	 * but a prepared statement's generic plan is costed once, on the
+	 * statistics of that moment; planned on a table that was nearly
+	 * empty then, a list page went on sorting the whole table after it
+	 * had grown (docs/decisions.md).  Off, a sequential scan is taken
+	 * only where no index can serve. */
+	snprintf(db.options, sizeof(db.options), "-c statement_timeout=%ld "
+	    "-c enable_seqscan=off", statement_timeout_ms);
 	db.queries = queries;
 	db.nqueries = nqueries;
+}
+
+struct db_conn *
+db_conn_new(void)
+{
+	struct db_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		die("db_conn_new: out of memory");
+	return c;
+}
+
+void
+db_conn_free(struct db_conn *c)
+{
+	if (c == NULL)
+		return;
+	db_conn_close(c);
+	free(c);
 }
 
 bool
 db_is_up(void)
 {
-	return db.up && db.conn != NULL && PQstatus(db.conn) == CONNECTION_OK;
+	return main_conn.up && main_conn.conn != NULL &&
+	    PQstatus(main_conn.conn) == CONNECTION_OK;
+}
+
+void
+db_conn_close(struct db_conn *c)
+{
+	if (c->conn != NULL)
+		PQfinish(c->conn);
+	c->conn = NULL;
+	c->up = false;
+	c->quiet = false;
 }
 
 void
 db_close(void)
 {
-	if (db.conn != NULL)
-		PQfinish(db.conn);
-	db.conn = NULL;
-	db.up = false;
+	db_conn_close(&main_conn);
+}
+
+int
+db_conn_fd(const struct db_conn *c, unsigned *gen)
+{
+	if (gen != NULL)
+		*gen = c->gen;
+	return c->conn != NULL && c->up ? PQsocket(c->conn) : -1;
+}
+
+void
+db_conn_quiet(struct db_conn *c)
+{
+	c->quiet = true;
 }
 
 /* Messages from libpq end with a newline; logfmt lines must not. */
@@ -80,16 +141,16 @@ on_notice(void *arg, const char *message)
 }
 
 static int
-prepare_all(void)
+prepare_all(struct db_conn *c)
 {
 	char buf[512];
 
 	for (size_t i = 0; i < db.nqueries; i++) {
-		PGresult *res = PQprepare(db.conn, db.queries[i].name,
+		PGresult *res = PQprepare(c->conn, db.queries[i].name,
 		    db.queries[i].sql, db.queries[i].nparams, NULL);
 		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 
-		if (!ok && !db.down_logged)
+		if (!ok && !c->down_logged)
 			log_msg(LOG_ERR, "cannot prepare query %s: %s",
 			    db.queries[i].name, oneline(buf, sizeof(buf),
 			    PQresultErrorMessage(res)));
@@ -101,7 +162,7 @@ prepare_all(void)
 }
 
 int
-db_connect(void)
+db_conn_connect(struct db_conn *c)
 {
 	/* expand_dbname: "dbname" may be a whole URI or conninfo string,
 	 * and the keywords after it still apply. */
@@ -112,39 +173,45 @@ db_connect(void)
 	const char *const *k = keys, *const *v = vals;
 	char buf[512];
 
-	db_close();
+	db_conn_close(c);
 	if (db.conninfo[0] == '\0') {
 		k++;	/* PG* variables and defaults apply */
 		v++;
 	}
-	db.conn = PQconnectdbParams(k, v, 1);
-	if (db.conn == NULL)
+	c->conn = PQconnectdbParams(k, v, 1);
+	if (c->conn == NULL)
 		die("PQconnectdbParams: out of memory");
-	if (PQstatus(db.conn) != CONNECTION_OK) {
+	if (PQstatus(c->conn) != CONNECTION_OK) {
 		metrics_db_error(METRICS_DB_CONNECT);
-		if (!db.down_logged)
+		if (!c->down_logged)
 			log_msg(LOG_ERR, "cannot connect to the database: %s",
 			    oneline(buf, sizeof(buf),
-			    PQerrorMessage(db.conn)));
-		db.down_logged = true;
-		db_close();
+			    PQerrorMessage(c->conn)));
+		c->down_logged = true;
+		db_conn_close(c);
 		return -1;
 	}
-	PQsetNoticeProcessor(db.conn, on_notice, NULL);
-	if (prepare_all() < 0) {
+	PQsetNoticeProcessor(c->conn, on_notice, NULL);
+	if (prepare_all(c) < 0) {
 		metrics_db_error(METRICS_DB_CONNECT);
-		db.down_logged = true;
-		db_close();
+		c->down_logged = true;
+		db_conn_close(c);
 		return -1;
 	}
-	if (db.down_logged)
+	if (c->down_logged)
 		log_msg(LOG_NOTICE, "connected to the database again");
-	db.down_logged = false;
-	db.up = true;
-	if (db.was_up)
+	c->down_logged = false;
+	c->up = true;
+	if (c->gen > 0)
 		metrics_db_reconnect();
-	db.was_up = true;
+	c->gen++;
 	return 0;
+}
+
+int
+db_connect(void)
+{
+	return db_conn_connect(&main_conn);
 }
 
 /*
@@ -154,15 +221,21 @@ db_connect(void)
  * connection, so a restart of PostgreSQL costs no failed request.
  */
 static bool
-conn_alive(void)
+conn_alive(struct db_conn *c)
 {
 	struct pollfd	pfd;
 
-	if (db.conn == NULL || PQstatus(db.conn) != CONNECTION_OK)
+	if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK)
 		return false;
-	if (PQtransactionStatus(db.conn) != PQTRANS_IDLE)
+	if (PQtransactionStatus(c->conn) != PQTRANS_IDLE)
 		return true;
-	pfd.fd = PQsocket(db.conn);
+	/* The accept loop waited on this socket too and saw nothing: no
+	 * need to ask again (db_conn_quiet). */
+	if (c->quiet) {
+		c->quiet = false;
+		return true;
+	}
+	pfd.fd = PQsocket(c->conn);
 	pfd.events = POLLIN;
 	pfd.revents = 0;
 	/* We LISTEN to nothing: anything readable on an idle connection
@@ -175,9 +248,11 @@ conn_alive(void)
 int
 db_ensure(struct req *r)
 {
-	if (db.up && conn_alive())
+	struct db_conn *c = CONN(r);
+
+	if (c->up && conn_alive(c))
 		return 0;
-	if (db_connect() == 0)
+	if (db_conn_connect(c) == 0)
 		return 0;
 	metrics_db_unavailable();
 	return http_error(r, 503, "the database is unavailable, retry "
@@ -229,6 +304,7 @@ clear_result(void *res)
 static PGresult *
 run(struct req *r, int q, const char *const *args, int nargs)
 {
+	struct db_conn	*c = CONN(r);
 	PGresult	*res;
 	const char	*state;
 	char		 buf[512];
@@ -238,7 +314,7 @@ run(struct req *r, int q, const char *const *args, int nargs)
 		die("query %d called with %d arguments", q, nargs);
 	if (db_ensure(r) < 0)
 		return NULL;
-	res = PQexecPrepared(db.conn, db.queries[q].name, nargs, args, NULL,
+	res = PQexecPrepared(c->conn, db.queries[q].name, nargs, args, NULL,
 	    NULL, 0);
 	if (res == NULL)
 		die("PQexecPrepared: out of memory");
@@ -251,8 +327,8 @@ run(struct req *r, int q, const char *const *args, int nargs)
 		break;
 	}
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	if (PQstatus(db.conn) != CONNECTION_OK) {
-		db.up = false;
+	if (PQstatus(c->conn) != CONNECTION_OK) {
+		c->up = false;
 		state = NULL;
 	}
 	status = db_status_for(state);
@@ -272,10 +348,10 @@ run(struct req *r, int q, const char *const *args, int nargs)
 		/* Let the handler know which constraint, for 409 details. */
 		if (state != NULL)
 			r->err_sqlstate = arena_strdup(r->arena, state);
-		const char *c = PQresultErrorField(res,
+		const char *cons = PQresultErrorField(res,
 		    PG_DIAG_CONSTRAINT_NAME);
-		if (c != NULL)
-			r->err_constraint = arena_strdup(r->arena, c);
+		if (cons != NULL)
+			r->err_constraint = arena_strdup(r->arena, cons);
 	}
 	return NULL;
 }
@@ -339,17 +415,18 @@ db_value(const struct db_result *res, int row, int col)
 static int
 simple(struct req *r, const char *sql)
 {
+	struct db_conn	*c = CONN(r);
 	PGresult	*res;
 	bool		 ok;
 
 	if (db_ensure(r) < 0)
 		return -1;
-	res = PQexec(db.conn, sql);
+	res = PQexec(c->conn, sql);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok) {
-		if (PQstatus(db.conn) != CONNECTION_OK)
-			db.up = false;
-		metrics_db_error(metrics_db_kind_of(db.up ?
+		if (PQstatus(c->conn) != CONNECTION_OK)
+			c->up = false;
+		metrics_db_error(metrics_db_kind_of(c->up ?
 		    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL));
 		log_msg(LOG_ERR, "%s failed: request_id=%s", sql,
 		    r->request_id);
@@ -373,9 +450,15 @@ db_commit(struct req *r)
 }
 
 void
+db_conn_request_end(struct db_conn *c)
+{
+	if (c->conn != NULL && PQstatus(c->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(c->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(c->conn, "ROLLBACK"));
+}
+
+void
 db_request_end(void)
 {
-	if (db.conn != NULL && PQstatus(db.conn) == CONNECTION_OK &&
-	    PQtransactionStatus(db.conn) != PQTRANS_IDLE)
-		PQclear(PQexec(db.conn, "ROLLBACK"));
+	db_conn_request_end(&main_conn);
 }

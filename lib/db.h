@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * db.h - the worker's one PostgreSQL connection and its named queries.
+ * db.h - the PostgreSQL connections and their named queries.
  *
- * The connection and the prepared statements live for the process (or until
- * the server goes away, when the next request reconnects).  Results live on
+ * One connection per accept loop (struct db_conn; a request uses r->db, or
+ * the process's own connection when r->db is NULL, as the commands and the
+ * tests do).  A connection and its prepared statements live as long as the
+ * loop (or until the server goes away, when the next request reconnects);
+ * a connection is used by one thread only.  Results live on
  * the request's arena: the strings a call hands back are borrowed from a
  * PGresult that is cleared at arena_reset.  Errors are recorded on the
  * request with an HTTP status from the SQLSTATE map (db.c); PostgreSQL's
@@ -16,6 +19,7 @@
 #include <stddef.h>
 
 struct req;
+struct db_conn;
 
 /* One named statement, as sql/gen.awk emits them. */
 struct db_query {
@@ -75,6 +79,22 @@ int		 db_commit(struct req *r);
 void		 db_request_end(void);
 
 void		 db_close(void);
+
+/* An accept loop's own connection: db_conn_new() (not connected yet; the
+ * first request or db_conn_connect connects), db_conn_free() closes it. */
+struct db_conn	*db_conn_new(void);
+void		 db_conn_free(struct db_conn *c);
+/* db_connect, db_close and db_request_end for connection c. */
+int		 db_conn_connect(struct db_conn *c);
+void		 db_conn_close(struct db_conn *c);
+void		 db_conn_request_end(struct db_conn *c);
+/* The socket of a connected connection, or -1: the loop waits on it with
+ * its other descriptors, and says db_conn_quiet() when it saw it idle and
+ * not readable, which spares the next query its own poll(2) for a server
+ * that went away (a readable idle connection is a dead one).  *gen (when
+ * not NULL) changes with every new connection. */
+int		 db_conn_fd(const struct db_conn *c, unsigned *gen);
+void		 db_conn_quiet(struct db_conn *c);
 
 /* The HTTP status for a SQLSTATE ("23505" -> 409); 500 when unknown. */
 int		 db_status_for(const char *sqlstate);

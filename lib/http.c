@@ -212,10 +212,17 @@ http_query(struct req *r, const char *name, const char **out)
 	int			 n;
 
 	*out = NULL;
-	n = http_form_decode(r->arena, r->query, strlen(r->query), &pairs);
-	if (n < 0)
+	/* Decoded once per request: by http_req_init, else (a struct req
+	 * made by hand, as in tests) at the first parameter asked for. */
+	if (r->nquery == 0) {
+		n = http_form_decode(r->arena, r->query, strlen(r->query),
+		    &pairs);
+		r->query_pairs = pairs;
+		r->nquery = n < 0 ? -1 : n + 1;
+	}
+	if (r->nquery < 0)
 		return http_error(r, 400, "the query string is not decodable");
-	*out = http_pairs_get(pairs, n, name);
+	*out = http_pairs_get(r->query_pairs, r->nquery - 1, name);
 	return 0;
 }
 
@@ -268,6 +275,21 @@ http_req_init(struct req *r, struct arena *a, char **env)
 	if (r->path == NULL || r->path[0] != '/') {
 		r->path = "/";
 		return http_error(r, 400, "the request path is not decodable");
+	}
+	/* Every route, whether it reads the query or not: a query that does
+	 * not decode is a 400 on /healthz as on /api/v1/tasks. */
+	if (r->query[0] != '\0') {
+		struct http_pair	*pairs;
+		int			 n;
+
+		n = http_form_decode(a, r->query, strlen(r->query), &pairs);
+		if (n < 0) {
+			r->nquery = -1;
+			return http_error(r, 400, "the query string is not "
+			    "decodable");
+		}
+		r->query_pairs = pairs;	/* kept for http_query */
+		r->nquery = n + 1;
 	}
 	return 0;
 }

@@ -16,7 +16,9 @@
 #include <stdint.h>
 
 struct arena;
+struct db_conn;
 struct json_object;
+struct worker_loop;
 
 /* How errors are rendered: the route chooses. */
 enum http_envelope {
@@ -42,6 +44,10 @@ struct http_pair {
 struct req {
 	struct arena	*arena;
 	char		**env;		/* FastCGI params, "NAME=value" */
+	/* The accept loop serving it and its PostgreSQL connection (NULL
+	 * outside a worker: the process's own connection, lib/db.h). */
+	struct worker_loop *loop;
+	struct db_conn	*db;
 
 	const char	*method;	/* "GET"; HEAD is answered as GET */
 	bool		 is_head;
@@ -54,6 +60,10 @@ struct req {
 	struct json_object *json;	/* the parsed body, JSON requests */
 	struct http_pair *form;		/* the decoded body, form requests */
 	int		 nform;
+	/* The decoded query string (http_req_init, http_query): nquery is
+	 * 0 until decoded, -1 when undecodable, else 1 + the pairs. */
+	struct http_pair *query_pairs;
+	int		 nquery;
 
 	/* Set by the router. */
 	const struct route *route;

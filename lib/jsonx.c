@@ -21,54 +21,323 @@ put_json(void *o)
 	json_object_put(o);
 }
 
-/* Rejects what json-c's strict mode lets through: NaN/Infinity literals
- * and single-quoted strings, found by a scan outside double quotes. */
-static bool
-lexically_strict(const char *s, size_t len)
+/*
+ * The RFC 8259 grammar, checked before json-c sees the bytes, because json-c
+ * 0.16 in strict mode still takes single quotes, NaN and Infinity, numbers
+ * such as 1. and -01, raw control characters inside strings, and stops at a
+ * NUL byte.  Iterative, so no input can grow the C stack; the depth it
+ * follows is bounded by the bits of `stack` (json-c enforces the real
+ * limit).  Returns 0, 400 (not JSON) or 422 (JSON whose strings are not
+ * Unicode text we can store: a lone surrogate, or a member name with
+ * \u0000, which json-c would cut short); *why says which.
+ */
+#define SCAN_MAX_DEPTH	64
+
+static int
+hexval(char c)
 {
-	bool in_str = false;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
+/* Reads \uXXXX at s[i] (s[i] == 'u'); -1 when not four hex digits. */
+static long
+scan_u4(const char *s, size_t len, size_t i)
+{
+	long v = 0;
 
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = false;
+	if (len - i < 5)
+		return -1;
+	for (size_t k = 1; k <= 4; k++) {
+		int h = hexval(s[i + k]);
+
+		if (h < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+/* Scans the string at s[*ip] == '"'; leaves *ip after the closing quote.
+ * Returns 0, 400 or 422 as jsonx_scan. */
+static int
+scan_string(const char *s, size_t len, size_t *ip, bool key,
+    const char **why)
+{
+	size_t	i = *ip + 1;
+	int	rc = 0;
+
+	for (;;) {
+		unsigned char c;
+
+		if (i >= len) {
+			*why = "the body is not valid JSON";
+			return 400;
+		}
+		c = (unsigned char)s[i];
+		if (c == '"')
+			break;
+		if (c < 0x20) {
+			*why = "the body has a control character inside a "
+			    "string";
+			return 400;
+		}
+		if (c != '\\') {
+			i++;
 			continue;
 		}
-		if (c == '"')
-			in_str = true;
-		else if (c == '\'' || c == 'N' || c == 'I' || c == 'n' ||
-		    c == 'i') {
-			/* null is the only bare word starting with n. */
-			if (c == 'n' && len - i >= 4 &&
-			    memcmp(s + i, "null", 4) == 0) {
-				i += 3;
-				continue;
-			}
-			return false;
+		if (i + 1 >= len) {
+			*why = "the body is not valid JSON";
+			return 400;
 		}
+		c = (unsigned char)s[i + 1];
+		if (c == 'u') {
+			long u = scan_u4(s, len, i + 1);
+
+			if (u < 0) {
+				*why = "the body is not valid JSON";
+				return 400;
+			}
+			i += 6;
+			if (u == 0 && key && rc == 0) {
+				*why = "a member name contains \\u0000";
+				rc = 422;
+			} else if (u >= 0xdc00 && u <= 0xdfff) {
+				if (rc == 0)
+					*why = "a string contains a lone "
+					    "surrogate (\\udc00-\\udfff)";
+				rc = 422;
+			} else if (u >= 0xd800 && u <= 0xdbff) {
+				long lo = -1;
+
+				if (len - i >= 6 && s[i] == '\\' &&
+				    s[i + 1] == 'u')
+					lo = scan_u4(s, len, i + 1);
+				if (lo >= 0xdc00 && lo <= 0xdfff) {
+					i += 6;
+				} else if (lo == -1 && len - i >= 2 &&
+				    s[i] == '\\' && s[i + 1] == 'u') {
+					*why = "the body is not valid JSON";
+					return 400;
+				} else {
+					if (rc == 0)
+						*why = "a string contains a "
+						    "lone surrogate "
+						    "(\\ud800-\\udbff)";
+					rc = 422;
+				}
+			}
+			continue;
+		}
+		if (c == '\0' || strchr("\"\\/bfnrt", c) == NULL) {
+			*why = "the body is not valid JSON";
+			return 400;
+		}
+		i += 2;
 	}
+	*ip = i + 1;
+	return rc;
+}
+
+/* number = [ "-" ] ( "0" / digit1-9 *DIGIT ) [ "." 1*DIGIT ]
+ *          [ ( "e" / "E" ) [ "-" / "+" ] 1*DIGIT ] */
+static bool
+scan_number(const char *s, size_t len, size_t *ip)
+{
+	size_t i = *ip;
+
+#define DIGIT(k) ((k) < len && s[k] >= '0' && s[k] <= '9')
+	if (i < len && s[i] == '-')
+		i++;
+	if (i < len && s[i] == '0')
+		i++;
+	else if (DIGIT(i))
+		while (DIGIT(i))
+			i++;
+	else
+		return false;
+	if (i < len && s[i] == '.') {
+		i++;
+		if (!DIGIT(i))
+			return false;
+		while (DIGIT(i))
+			i++;
+	}
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (!DIGIT(i))
+			return false;
+		while (DIGIT(i))
+			i++;
+	}
+	/* A value ends at a delimiter: "01" and "1x" are not numbers. */
+	if (i < len && s[i] != ',' && s[i] != ']' && s[i] != '}' &&
+	    s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+		return false;
+#undef DIGIT
+	*ip = i;
 	return true;
 }
 
+static size_t
+skip_ws(const char *s, size_t len, size_t i)
+{
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
+	    s[i] == '\n'))
+		i++;
+	return i;
+}
+
+int
+jsonx_scan(const char *s, size_t len, const char **why)
+{
+	static const char	*bad = "the body is not valid JSON";
+	uint64_t		 stack = 0;	/* bit set: an object */
+	int			 depth = 0, rc = 0, r;
+	size_t			 i = 0;
+
+	*why = NULL;
+	for (;;) {
+		/* A value is expected at s[i]. */
+		i = skip_ws(s, len, i);
+		if (i >= len)
+			goto fail;
+		switch (s[i]) {
+		case '{':
+		case '[':
+			if (depth == SCAN_MAX_DEPTH) {
+				*why = "the body nests deeper than 32 levels";
+				return 400;
+			}
+			if (s[i] == '{')
+				stack |= (uint64_t)1 << depth;
+			else
+				stack &= ~((uint64_t)1 << depth);
+			depth++;
+			i = skip_ws(s, len, i + 1);
+			if (i < len && (s[i] == '}' || s[i] == ']')) {
+				bool obj = stack >> (depth - 1) & 1;
+
+				if (s[i] != (obj ? '}' : ']'))
+					goto fail;
+				depth--;
+				i++;
+				goto after_value;
+			}
+			if (stack >> (depth - 1) & 1)
+				goto member;
+			continue;
+		case '"': {
+			const char *w = NULL;
+
+			r = scan_string(s, len, &i, false, &w);
+			if (r == 400) {
+				*why = w;
+				return 400;
+			}
+			if (r != 0 && rc == 0) {
+				rc = r;
+				*why = w;
+			}
+			goto after_value;
+		}
+		case 't':
+			if (len - i < 4 || memcmp(s + i, "true", 4) != 0)
+				goto fail;
+			i += 4;
+			goto after_value;
+		case 'f':
+			if (len - i < 5 || memcmp(s + i, "false", 5) != 0)
+				goto fail;
+			i += 5;
+			goto after_value;
+		case 'n':
+			if (len - i < 4 || memcmp(s + i, "null", 4) != 0)
+				goto fail;
+			i += 4;
+			goto after_value;
+		default:
+			if (!scan_number(s, len, &i))
+				goto fail;
+			goto after_value;
+		}
+member:
+		/* A member name and its colon, then the value. */
+		i = skip_ws(s, len, i);
+		if (i >= len || s[i] != '"')
+			goto fail;
+		{
+			const char *w = NULL;
+
+			r = scan_string(s, len, &i, true, &w);
+			if (r == 400) {
+				*why = w;
+				return 400;
+			}
+			if (r != 0 && rc == 0) {
+				rc = r;
+				*why = w;
+			}
+		}
+		i = skip_ws(s, len, i);
+		if (i >= len || s[i] != ':')
+			goto fail;
+		i++;
+		continue;
+after_value:
+		i = skip_ws(s, len, i);
+		if (depth == 0) {
+			if (i != len)
+				goto fail;
+			if (rc == 0)
+				*why = NULL;
+			return rc;
+		}
+		if (i >= len)
+			goto fail;
+		if (s[i] == ',') {
+			i++;
+			if (stack >> (depth - 1) & 1)
+				goto member;
+			continue;
+		}
+		if (s[i] != ((stack >> (depth - 1) & 1) ? '}' : ']'))
+			goto fail;
+		depth--;
+		i++;
+		goto after_value;
+	}
+fail:
+	*why = bad;
+	return 400;
+}
+
 struct json_object *
-jsonx_parse(struct arena *a, const char *body, size_t len, const char **why)
+jsonx_parse_ex(struct arena *a, const char *body, size_t len,
+    const char **why, int *status)
 {
 	struct json_tokener	*tok;
 	struct json_object	*o;
 	enum json_tokener_error	 err;
 	size_t			 end;
+	int			 rc;
 
 	*why = NULL;
+	*status = 400;
 	if (len == 0) {
 		*why = "the body is empty";
 		return NULL;
 	}
-	if (!lexically_strict(body, len)) {
-		*why = "the body is not valid JSON";
+	rc = jsonx_scan(body, len, why);
+	if (rc != 0) {
+		*status = rc;
 		return NULL;
 	}
 	tok = json_tokener_new_ex(JSONX_MAX_DEPTH);
@@ -86,14 +355,24 @@ jsonx_parse(struct arena *a, const char *body, size_t len, const char **why)
 		*why = "the body nests deeper than 32 levels";
 		return NULL;
 	}
-	/* Trailing bytes other than whitespace are an error. */
-	while (o != NULL && end < len && strchr(" \t\r\n", body[end]) != NULL)
+	/* Trailing bytes other than whitespace are an error (the scan has
+	 * seen them already; json-c must agree on where the value ends). */
+	while (o != NULL && end < len && (body[end] == ' ' ||
+	    body[end] == '\t' || body[end] == '\r' || body[end] == '\n'))
 		end++;
 	if (o == NULL || err != json_tokener_success || end != len) {
 		*why = "the body is not valid JSON";
 		return NULL;
 	}
 	return o;
+}
+
+struct json_object *
+jsonx_parse(struct arena *a, const char *body, size_t len, const char **why)
+{
+	int status;
+
+	return jsonx_parse_ex(a, body, len, why, &status);
 }
 
 bool

@@ -62,6 +62,19 @@ struct json_object *jsonx_parse(struct arena *a, const char *body, size_t len,
 		    const char **why);
 
 /*
+ * The same, saying in *status which answer a refusal deserves: 400 when
+ * the bytes are not RFC 8259 JSON, 422 when they are but a string is not
+ * Unicode text we can keep (a lone surrogate such as "\ud800", which
+ * RFC 8259 section 8.2 lets through the grammar; a member name containing
+ * "\u0000", which json-c would cut short).
+ */
+struct json_object *jsonx_parse_ex(struct arena *a, const char *body,
+		    size_t len, const char **why, int *status);
+
+/* The RFC 8259 check alone: 0, 400 or 422 as above, with *why. */
+int		 jsonx_scan(const char *s, size_t len, const char **why);
+
+/*
  * Reads r's JSON body (parsed by the worker, r->json) into `out` through
  * `fields`.  Unknown fields are 422.  `*seen`, when not NULL, gets bit i set
  * for each field i present in the body, null included (PATCH semantics).

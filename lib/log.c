@@ -28,6 +28,13 @@
 static int log_max = LOG_INFO;
 static bool to_journal;		/* stderr is our journal stream */
 
+/* This thread's request lines not written yet (log.h). */
+static _Thread_local struct {
+	char	 buf[8192];
+	size_t	 len;
+	int64_t	 since;		/* log_now_us() of the oldest line */
+} batch;
+
 static const char *const level_names[] = {
 	[LOG_ERR] = "err", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
 	[LOG_INFO] = "info", [LOG_DEBUG] = "debug"
@@ -60,10 +67,33 @@ stderr_is_journal(void)
 }
 
 void
+log_flush(void)
+{
+	ssize_t n;
+
+	if (batch.len == 0)
+		return;
+	/* A short write to stderr is not worth a retry loop. */
+	n = write(STDERR_FILENO, batch.buf, batch.len);
+	(void)n;
+	batch.len = 0;
+}
+
+bool
+log_pending(void)
+{
+	return batch.len > 0;
+}
+
+void
 log_init(int level)
 {
+	static bool registered;
+
 	log_max = level;
 	to_journal = stderr_is_journal();
+	if (!registered && atexit(log_flush) == 0)
+		registered = true;	/* the main thread's lines */
 }
 
 int64_t
@@ -120,9 +150,28 @@ put_line(char *buf, size_t at, size_t len)
 	if (at >= len)
 		at = len - 1;
 	buf[at++] = '\n';
+	log_flush();		/* this thread's lines stay in order */
 	/* A short write to stderr is not worth a retry loop. */
 	if (write(STDERR_FILENO, buf, at) < 0)
 		return;
+}
+
+/* A request line into the batch (log.h). */
+static void
+batch_line(char *buf, size_t at, size_t len)
+{
+	int64_t now = log_now_us();
+
+	if (at >= len)
+		at = len - 1;
+	buf[at++] = '\n';
+	if (batch.len + at > sizeof(batch.buf) ||
+	    (batch.len > 0 && now - batch.since >= LOG_BATCH_US))
+		log_flush();
+	if (batch.len == 0)
+		batch.since = now;
+	memcpy(batch.buf + batch.len, buf, at);
+	batch.len += at;
 }
 
 static size_t
@@ -240,5 +289,5 @@ log_request(const struct req *r, int64_t duration_us)
 		at = put_fmt(buf, sizeof(buf), at, " detail=");
 		at = put_value(buf, sizeof(buf), at, r->err_detail);
 	}
-	put_line(buf, at, sizeof(buf));
+	batch_line(buf, at, sizeof(buf));
 }

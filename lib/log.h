@@ -6,6 +6,7 @@
 #ifndef LIB_LOG_H
 #define LIB_LOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct req;
@@ -31,6 +32,18 @@ void	log_msg(int level, const char *fmt, ...)
 
 /* The line for one answered request. */
 void	log_request(const struct req *r, int64_t duration_us);
+
+/*
+ * On stderr, request lines are batched per thread: log_request() appends
+ * to the thread's buffer, which goes out with one write(2) when it fills,
+ * when a line is LOG_BATCH_US old at the next request, before any other
+ * log line of the thread, at exit, or when the caller flushes it (an
+ * accept loop does before it blocks).  The journal gets each line at once.
+ * log_pending() says whether this thread holds unwritten lines.
+ */
+#define LOG_BATCH_US	200000
+void	log_flush(void);
+bool	log_pending(void);
 
 /* Microseconds on the monotonic clock. */
 int64_t	log_now_us(void);

@@ -3,8 +3,8 @@
  * password.c - libxcrypt's bcrypt.  crypt_rn() hashes the password with
  * the salt and cost read from the stored hash, and returns NULL (not a
  * "*0" failure token) when that setting is malformed.  Its scratch area,
- * struct crypt_data, is 32 KB: one static copy serves the single-threaded
- * worker and is wiped after each use.
+ * struct crypt_data, is 32 KB: one copy per thread (a worker may run
+ * several), wiped after each use.
  */
 #include "password.h"
 
@@ -18,7 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 
-static struct crypt_data	scratch;
+static _Thread_local struct crypt_data scratch;
 static char			dummy[PASSWORD_HASH_SIZE];
 
 bool

@@ -1,18 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * worker.c - the accept loop.  libfcgi is used only through FCGX_*_r with
- * an explicit request: FCGI_Accept would overwrite `environ` with each
- * request's params (shared/notes/dependencies.md).
+ * worker.c - the accept loops.  libfcgi is used only through FCGX_*_r with
+ * an explicit request per loop: FCGI_Accept would overwrite `environ` with
+ * each request's params (shared/notes/dependencies.md).
  *
- * Life under systemd (SPEC 7): READY=1 once the database is connected and
- * every statement prepared; WATCHDOG=1 from a small thread; SIGTERM ends
- * an idle worker at once and a busy one after its answer.  The stop
- * signals are blocked in every thread and read from a signalfd that the
- * main thread polls together with the listening socket, so a signal never
- * interrupts a read, a write or a query half way (EINTR inside libfcgi
- * loses the request).  The listening socket is non-blocking: every idle
- * worker wakes on a connection, one accepts it, libfcgi gives the others
- * EAGAIN and they poll again.
+ * A worker process runs app->loops accept loops, each on its own thread
+ * with its own FCGX_Request, arena and PostgreSQL connection (struct
+ * worker_loop); what they share is read-only (configuration, routes, the
+ * JWT key, the prepared query texts) but the stop flag.  An idle loop
+ * waits in its own epoll set on the listening socket (EPOLLEXCLUSIVE: a
+ * new connection wakes one idle loop, not all of them), the pool's stop
+ * eventfd and its database socket.  A loop whose connection nginx keeps
+ * (fastcgi_keep_conn) waits on that connection instead and takes no new
+ * one until nginx closes it: so the pool needs more loops than nginx
+ * keeps idle connections (SPEC 7).  A loop writes its request log lines
+ * in batches, at the latest when it has nothing to do (log.h).
+ *
+ * Life under systemd (SPEC 7): READY=1 once the loops' databases are
+ * connected and every statement prepared; the main thread pings WATCHDOG=1
+ * while no request runs too long; SIGTERM ends idle loops at once and a
+ * busy one after its answer.  The stop signals are blocked in every thread
+ * and read from a signalfd by the main thread only, which then sets the
+ * stop flag and makes the stop eventfd readable: a signal never interrupts
+ * a read, a write or a query half way (EINTR inside libfcgi loses the
+ * request).
  */
 #include "worker.h"
 
@@ -30,6 +41,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -46,61 +59,19 @@
 /* How long a worker waits for the database before it says READY=1 anyway
  * and answers 503 until the database is back (SPEC 5: never exit for it). */
 #define WORKER_DB_WAIT_MS	10000
+/* How often an idle loop without a connection tries the database again. */
+#define WORKER_DB_RETRY_MS	1000
+#define WORKER_LOOPS_MAX	256
 
-/* When the current request began (log_now_us), 0 while idle: written by
- * the main thread, read by the watchdog thread. */
-static _Atomic int64_t busy_since;
-
-/*
- * The watchdog thread: every quarter of WatchdogSec it pings, unless the
- * main thread has been inside one request for more than half of it.  A
- * worker idle in poll() keeps pinging; a worker stuck in a request (a
- * query that never returns, a peer that never finishes its record) stops,
- * and systemd kills and restarts it at most 1.5 x WatchdogSec after the
- * request began.
- */
-static void *
-on_watchdog(void *arg)
-{
-	const int64_t	 usec = *(const int64_t *)arg;
-	struct timespec	 every = { .tv_sec = usec / 4 / 1000000,
-			    .tv_nsec = usec / 4 % 1000000 * 1000 };
-	bool		 silent = false;
-
-	for (;;) {
-		int64_t since = atomic_load(&busy_since);
-
-		if (since == 0 || log_now_us() - since < usec / 2) {
-			sd_notify(0, "WATCHDOG=1");
-			silent = false;
-		} else if (!silent) {
-			log_msg(LOG_ERR, "a request has run for %lld ms: "
-			    "watchdog pings stop, systemd will restart this "
-			    "worker", (long long)((log_now_us() - since) / 1000));
-			silent = true;
-		}
-		nanosleep(&every, NULL);
-	}
-	return NULL;
-}
-
-/* Starts the watchdog thread when systemd asked for pings (WatchdogSec). */
-static void
-watchdog_start(void)
-{
-	static int64_t	 usec;
-	uint64_t	 u;
-	pthread_t	 t;
-
-	if (sd_watchdog_enabled(0, &u) <= 0 || u < 4)
-		return;
-	usec = (int64_t)u;
-	if (pthread_create(&t, NULL, on_watchdog, &usec) != 0) {
-		log_msg(LOG_ERR, "cannot start the watchdog thread");
-		return;
-	}
-	pthread_detach(t);
-}
+/* What the loops of one process share. */
+struct worker_pool {
+	int			 listen_fd;
+	bool			 on_unix;
+	int			 stop_fd;	/* eventfd, readable once stopping */
+	atomic_bool		 stopping;
+	int			 nloops;
+	struct worker_loop	*loops;
+};
 
 /* Blocks SIGTERM and SIGINT in this thread and in those it starts later;
  * returns a signalfd that becomes readable when one is pending, or -1. */
@@ -121,27 +92,43 @@ stop_signals_fd(void)
 	return fd;
 }
 
-/* Connects and prepares, retrying for WORKER_DB_WAIT_MS when systemd
- * waits for READY=1 (NOTIFY_SOCKET), once otherwise.  Returns 1 when a
- * stop signal came meanwhile, else 0 (connected or not). */
+/* Tells every loop to stop: idle ones wake on the eventfd, busy ones see
+ * the flag after their request. */
+static void
+pool_stop(struct worker_pool *p)
+{
+	uint64_t one = 1;
+
+	atomic_store(&p->stopping, true);
+	if (write(p->stop_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_msg(LOG_ERR, "cannot wake the loops: %s", strerror(errno));
+}
+
+/* Connects every loop's database, retrying for WORKER_DB_WAIT_MS when
+ * systemd waits for READY=1 (NOTIFY_SOCKET), once otherwise.  Returns 1
+ * when a stop signal came meanwhile, else 0 (connected or not). */
 static int
-wait_for_database(int sigfd)
+wait_for_database(struct worker_pool *p, int sigfd)
 {
 	int64_t		 wait_us = getenv("NOTIFY_SOCKET") != NULL ?
 			    WORKER_DB_WAIT_MS * 1000LL : 0;
 	int64_t		 until = log_now_us() + wait_us;
 	struct pollfd	 pf = { .fd = sigfd, .events = POLLIN };
 
-	while (db_connect() < 0) {
-		if (log_now_us() >= until) {
-			log_msg(LOG_WARNING, "starting without the database; "
-			    "requests get 503 until it answers");
-			sd_notify(0, "STATUS=serving without the database (503)");
-			return 0;
+	for (int i = 0; i < p->nloops; i++) {
+		while (db_conn_connect(p->loops[i].db) < 0) {
+			if (log_now_us() >= until) {
+				log_msg(LOG_WARNING, "starting without the "
+				    "database; requests get 503 until it "
+				    "answers");
+				sd_notify(0, "STATUS=serving without the "
+				    "database (503)");
+				return 0;
+			}
+			sd_notify(0, "STATUS=waiting for the database");
+			if (poll(&pf, 1, 1000) > 0)
+				return 1;
 		}
-		sd_notify(0, "STATUS=waiting for the database");
-		if (poll(&pf, 1, 1000) > 0)
-			return 1;
 	}
 	return 0;
 }
@@ -156,15 +143,21 @@ has_body_method(const char *m)
 /* Decodes the body once, before any handler: a JSON body must be strict
  * JSON (400), a form must decode (400), anything else is a 415. */
 static int
-check_body(struct req *r)
+check_body(struct req *r, const struct route *rt)
 {
 	const char *why;
+	int status;
 
 	if (!has_body_method(r->method) || r->body_len == 0)
 		return 0;
-	switch (http_body_kind(r, true)) {
+	/* A route that reads no form says so in its 415 (an unmatched path
+	 * still decodes one, for its 404 or 405). */
+	switch (http_body_kind(r, rt == NULL || (rt->flags & ROUTE_FORM))) {
 	case 1:
-		r->json = jsonx_parse(r->arena, r->body, r->body_len, &why);
+		r->json = jsonx_parse_ex(r->arena, r->body, r->body_len, &why,
+		    &status);
+		if (r->json == NULL && status == 422)
+			return http_invalid(r, "body", "invalid_unicode", why);
 		if (r->json == NULL)
 			return http_error(r, 400, "%s", why);
 		return 0;
@@ -201,7 +194,7 @@ worker_dispatch(const struct worker_app *app, struct req *r)
 	r->route = m == 1 ? rt : NULL;	/* metrics: a 400/415 counts on it */
 	if (m == 1)
 		r->envelope = rt->envelope;
-	if (check_body(r) < 0) {
+	if (check_body(r, m == 1 ? rt : NULL) < 0) {
 		http_fail(r);
 		return;
 	}
@@ -336,80 +329,205 @@ open_listener(const char *listen)
 	return n == 1 ? SD_LISTEN_FDS_START : 0;
 }
 
-int
-worker_serve(const struct worker_app *app, const char *listen)
+/* The loop's epoll set holds the listening socket (EPOLLEXCLUSIVE), the
+ * stop eventfd and, while connected, the database socket; epoll forgets a
+ * database socket when it is closed, and a new connection may reuse its
+ * number, so the set is told again after each reconnect. */
+static void
+watch_db(struct worker_loop *l, int epfd, int *watched, unsigned *gen)
 {
-	FCGX_Request		 fr;
-	struct arena		*a;
-	struct req		 r;
-	int			 fd, sigfd, flags, status = 0;
-	bool			 on_unix;
+	unsigned		 g;
+	int			 fd = db_conn_fd(l->db, &g);
+	struct epoll_event	 ev = { .events = EPOLLIN, .data.fd = fd };
 
-	signal(SIGPIPE, SIG_IGN);
-	/* Before any thread exists, so that all of them inherit the mask. */
-	if ((sigfd = stop_signals_fd()) < 0)
-		return 1;
-	if (FCGX_Init() != 0) {
-		log_msg(LOG_ERR, "FCGX_Init failed");
-		return 1;
+	if (fd < 0 || (fd == *watched && g == *gen))
+		return;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 &&
+	    (errno != EEXIST || epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) < 0)) {
+		*watched = -1;
+		return;
 	}
-	if ((fd = open_listener(listen)) < 0)
-		return 1;
-	on_unix = is_unix_socket(fd);
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		log_msg(LOG_ERR, "cannot make the listening socket "
-		    "non-blocking: %s", strerror(errno));
-		return 1;
-	}
-	if (FCGX_InitRequest(&fr, fd, 0) != 0) {
-		log_msg(LOG_ERR, "FCGX_InitRequest failed");
-		return 1;
-	}
-	metrics_loop_start(app->routes, app->nroutes);	/* metrics: a slot */
-	watchdog_start();
-	if (wait_for_database(sigfd) == 1) {
-		db_close();
-		return 0;
-	}
-	sd_notify(0, "READY=1\nSTATUS=serving");
-	log_msg(LOG_INFO, "worker ready pid=%d", (int)getpid());
+	*watched = fd;
+	*gen = g;
+}
 
-	a = arena_new(64 * 1024);
-	for (;;) {
-		struct pollfd	 pf[2] = {
-			{ .fd = sigfd, .events = POLLIN },
-			{ .fd = fd, .events = POLLIN },
+/* An idle loop without a database connection tries again: 2 (wait on). */
+static int
+db_retry(struct worker_loop *l)
+{
+	(void)db_conn_connect(l->db);	/* logged once per outage */
+	return 2;
+}
+
+/*
+ * Waits for the next request: on the kept connection `kept` when there is
+ * one (a request nginx already sent on it is served even when stopping),
+ * else for a new connection.  Returns 1 when one is ready, 0 to stop, 2 to
+ * ask again, -1 when the listening socket failed.  A database socket that
+ * turned readable while idle is a backend that went away: the connection
+ * is dropped and the next request reconnects.
+ */
+static int
+loop_wait(struct worker_loop *l, int epfd, int kept, int *watched,
+    unsigned *gen)
+{
+	struct worker_pool	*p = l->pool;
+	struct epoll_event	 ev[3];
+	bool			 ready = false, db_event = false;
+	int			 n, dbfd = -1;
+	/* Without a database connection, an idle loop retries every
+	 * WORKER_DB_RETRY_MS, so the whole pool is connected again soon
+	 * after PostgreSQL is back, not one loop per request. */
+	int			 idle = db_conn_fd(l->db, NULL) < 0 ?
+				    WORKER_DB_RETRY_MS : -1;
+
+	if (kept >= 0) {
+		struct pollfd pf[3] = {
+			{ .fd = kept, .events = POLLIN },
+			{ .fd = p->stop_fd, .events = POLLIN },
+			{ .fd = db_conn_fd(l->db, NULL), .events = POLLIN },
 		};
+
+		n = poll(pf, pf[2].fd >= 0 ? 3 : 2, log_pending() ? 0 : idle);
+		if (n == 0 && log_pending()) {	/* nothing yet: log, block */
+			log_flush();
+			n = poll(pf, pf[2].fd >= 0 ? 3 : 2, idle);
+		}
+		if (n < 0)
+			return errno == EINTR ? 2 : -1;
+		if (n == 0)
+			return db_retry(l);
+		if (pf[0].revents != 0)
+			ready = true;
+		else if (pf[1].revents != 0)
+			return 0;
+		dbfd = pf[2].fd;
+		db_event = dbfd >= 0 && pf[2].revents != 0;
+	} else {
+		if (atomic_load(&p->stopping))
+			return 0;
+		watch_db(l, epfd, watched, gen);
+		dbfd = *watched;
+		n = epoll_wait(epfd, ev, 3, log_pending() ? 0 : idle);
+		if (n == 0 && log_pending()) {	/* nothing yet: log, block */
+			log_flush();
+			n = epoll_wait(epfd, ev, 3, idle);
+		}
+		if (n < 0)
+			return errno == EINTR ? 2 : -1;
+		if (n == 0)
+			return db_retry(l);
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.fd == p->stop_fd)
+				return 0;
+			if (ev[i].data.fd == p->listen_fd) {
+				if (ev[i].events & EPOLLERR) {
+					log_msg(LOG_ERR, "the listening socket "
+					    "failed");
+					return -1;
+				}
+				ready = true;
+			} else if (ev[i].data.fd == dbfd)
+				db_event = true;
+		}
+	}
+	if (db_event) {
+		log_msg(LOG_NOTICE, "the database closed an idle connection; "
+		    "reconnecting");
+		db_conn_close(l->db);	/* epoll forgets the socket */
+		*watched = -1;
+		(void)db_conn_connect(l->db);	/* else again when idle */
+	} else if (dbfd >= 0)
+		db_conn_quiet(l->db);
+	return ready ? 1 : 2;
+}
+
+/* One loop: accept or read the next request, serve it, repeat. */
+static int
+loop_run(struct worker_loop *l)
+{
+	struct worker_pool	*p = l->pool;
+	const struct worker_app	*app = l->app;
+	struct epoll_event	 ev;
+	FCGX_Request		 fr;
+	struct req		 r;
+	int			 epfd, watched = -1, status = 0;
+	unsigned		 gen = 0;
+
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0) {
+		log_msg(LOG_ERR, "epoll_create1: %s", strerror(errno));
+		return 1;
+	}
+
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ev.data.fd = p->listen_fd;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, p->listen_fd, &ev) < 0) {
+		log_msg(LOG_ERR, "epoll_ctl: %s", strerror(errno));
+		close(epfd);
+		return 1;
+	}
+	ev.events = EPOLLIN;
+	ev.data.fd = p->stop_fd;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, p->stop_fd, &ev) < 0 ||
+	    FCGX_InitRequest(&fr, p->listen_fd, 0) != 0) {
+		log_msg(LOG_ERR, "cannot set up accept loop %d", l->index);
+		close(epfd);
+		return 1;
+	}
+	/* metrics: this loop's slot (per thread), freed when it stops; the
+	 * counts stay */
+	metrics_loop_start(app->routes, app->nroutes);
+	for (;;) {
 		int64_t		 t0;
 		const char	*out;
 		size_t		 len;
 		bool		 body_read = false;
+		int		 w;
 
-		/* Idle.  A stop signal that came during the last request has
-		 * waited on the signalfd and ends the loop here. */
-		if (poll(pf, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_msg(LOG_ERR, "poll failed: %s", strerror(errno));
+		w = loop_wait(l, epfd, fr.ipcFd, &watched, &gen);
+		if (w == 0)
+			break;
+		if (w < 0) {
 			status = 1;
 			break;
 		}
-		if (pf[0].revents != 0)
-			break;
-		if (pf[1].revents & (POLLERR | POLLNVAL)) {
-			log_msg(LOG_ERR, "the listening socket failed");
-			status = 1;
-			break;
-		}
-		if ((pf[1].revents & POLLIN) == 0)
+		if (w == 2)
 			continue;
 		t0 = log_now_us();
-		atomic_store(&busy_since, t0);
+		atomic_store(&l->busy_since, t0);
+		/*
+		 * A new connection is accepted here rather than by libfcgi,
+		 * whose accept on a Unix socket then polls the new connection
+		 * for up to 2 s before reading it: one poll(2) per request
+		 * for nothing, as nginx has sent the request by then.
+		 * libfcgi reads a request from fr.ipcFd when it is open; its
+		 * keepConnection flag keeps FCGX_Accept_r from closing it
+		 * first, and the request's own flags set it again.
+		 */
+		if (fr.ipcFd < 0) {
+			int fd = accept4(p->listen_fd, NULL, NULL,
+			    SOCK_CLOEXEC);
+
+			if (fd < 0) {
+				atomic_store(&l->busy_since, 0);
+				if (errno == EAGAIN || errno == EWOULDBLOCK ||
+				    errno == EINTR || errno == ECONNABORTED ||
+				    errno == EPROTO)
+					continue;
+				log_msg(LOG_ERR, "accept failed: %s",
+				    strerror(errno));
+				status = 1;
+				break;
+			}
+			fr.ipcFd = fd;
+			fr.keepConnection = 1;
+		}
 		if (FCGX_Accept_r(&fr) < 0) {
-			atomic_store(&busy_since, 0);
-			/* Another worker took the connection, or the peer left
-			 * before sending anything: back to poll. */
+			atomic_store(&l->busy_since, 0);
+			/* Another loop took the connection, the peer left
+			 * before sending anything, or nginx closed the kept
+			 * connection (libfcgi then found none to accept). */
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -418,12 +536,14 @@ worker_serve(const struct worker_app *app, const char *listen)
 			break;
 		}
 		metrics_accepted();	/* metrics: in flight */
-		http_req_init(&r, a, fr.envp);
+		http_req_init(&r, l->arena, fr.envp);
+		r.loop = l;
+		r.db = l->db;
 		r.started_us = t0;
 		if (r.err_status == 0)
 			body_read = read_body(&r, fr.in, app->max_body);
 		worker_dispatch(app, &r);
-		db_request_end();
+		db_conn_request_end(l->db);
 		out = worker_render(&r, &len);
 		metrics_request(&r);	/* metrics: before the client has it */
 		FCGX_PutStr(out, (int)len, fr.out);
@@ -439,19 +559,188 @@ worker_serve(const struct worker_app *app, const char *listen)
 		 * Only once stdin is read to its end: closing a Unix socket
 		 * with unread input (nginx's empty end-of-stdin record) gives
 		 * nginx ECONNRESET, seen as 502s and hangs on large bodies.
+		 * For the same reason a kept connection whose stdin was not
+		 * read to its end is not kept: its next record would be the
+		 * rest of this request's.
 		 */
-		if (on_unix && body_read && FCGX_GetChar(fr.in) == EOF)
-			FCGX_Detach(&fr);
+		if (body_read && FCGX_GetChar(fr.in) == EOF) {
+			if (p->on_unix)
+				FCGX_Detach(&fr);
+		} else {
+			fr.keepConnection = 0;
+			fr.detached = 0;	/* set by an earlier request on
+						 * this kept connection */
+		}
 		FCGX_Finish_r(&fr);
-		atomic_store(&busy_since, 0);
+		atomic_store(&l->busy_since, 0);
+		l->requests++;
 		log_request(&r, log_now_us() - t0);
-		arena_reset(a);
+		arena_reset(l->arena);
+		if (atomic_load(&p->stopping))
+			break;
 	}
-	metrics_loop_stop();	/* metrics: the slot is free, counts stay */
+	/* A kept connection that nginx holds: closed at once (nginx drops
+	 * it from its cache and uses another one). */
+	if (fr.ipcFd >= 0) {
+		fr.keepConnection = 0;
+		if (p->on_unix)
+			FCGX_Detach(&fr);
+	}
+	FCGX_Free(&fr, 1);
+	close(epfd);
+	metrics_loop_stop();
+	log_flush();
+	return status;
+}
+
+static void *
+on_loop(void *arg)
+{
+	struct worker_loop *l = arg;
+
+	if (l->app->loop_init != NULL && l->app->loop_init(l) < 0)
+		l->status = 1;
+	else
+		l->status = loop_run(l);
+	if (l->app->loop_fini != NULL)
+		l->app->loop_fini(l);
+	if (l->status != 0)
+		pool_stop(l->pool);	/* the main thread wakes too */
+	return NULL;
+}
+
+/*
+ * The watchdog, from the main thread: ping unless a loop has been inside
+ * one request for more than half of WatchdogSec.  An idle worker keeps
+ * pinging; a loop stuck in a request (a query that never returns, a peer
+ * that never finishes its record) stops the pings, and systemd kills and
+ * restarts the worker at most 1.5 x WatchdogSec after the request began.
+ */
+static void
+watchdog_check(struct worker_pool *p, int64_t usec, bool *silent)
+{
+	int64_t now = log_now_us();
+
+	for (int i = 0; i < p->nloops; i++) {
+		int64_t since = atomic_load(&p->loops[i].busy_since);
+
+		if (since != 0 && now - since >= usec / 2) {
+			if (!*silent)
+				log_msg(LOG_ERR, "a request has run for %lld ms "
+				    "in loop %d: watchdog pings stop, systemd "
+				    "will restart this worker",
+				    (long long)((now - since) / 1000), i);
+			*silent = true;
+			return;
+		}
+	}
+	sd_notify(0, "WATCHDOG=1");
+	*silent = false;
+}
+
+int
+worker_serve(const struct worker_app *app, const char *listen)
+{
+	struct worker_pool	 p = { .listen_fd = -1, .stop_fd = -1 };
+	pthread_t		*threads = NULL;
+	int			 sigfd, flags, status = 0, started = 0;
+	int64_t			 wd_usec = 0;
+	uint64_t		 u;
+	bool			 silent = false;
+
+	signal(SIGPIPE, SIG_IGN);
+	/* Before any thread exists, so that all of them inherit the mask. */
+	if ((sigfd = stop_signals_fd()) < 0)
+		return 1;
+	if (FCGX_Init() != 0) {
+		log_msg(LOG_ERR, "FCGX_Init failed");
+		return 1;
+	}
+	if ((p.listen_fd = open_listener(listen)) < 0)
+		return 1;
+	p.on_unix = is_unix_socket(p.listen_fd);
+	/* Non-blocking: a loop woken with another may find the connection
+	 * gone (EAGAIN) and must not block in accept(2). */
+	flags = fcntl(p.listen_fd, F_GETFL);
+	if (flags < 0 || fcntl(p.listen_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		log_msg(LOG_ERR, "cannot make the listening socket "
+		    "non-blocking: %s", strerror(errno));
+		return 1;
+	}
+	p.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (p.stop_fd < 0) {
+		log_msg(LOG_ERR, "eventfd: %s", strerror(errno));
+		return 1;
+	}
+	p.nloops = app->loops > 0 ? app->loops : 1;
+	if (p.nloops > WORKER_LOOPS_MAX)
+		p.nloops = WORKER_LOOPS_MAX;
+	p.loops = calloc((size_t)p.nloops, sizeof(*p.loops));
+	threads = calloc((size_t)p.nloops, sizeof(*threads));
+	if (p.loops == NULL || threads == NULL)
+		die("worker_serve: out of memory");
+	for (int i = 0; i < p.nloops; i++) {
+		p.loops[i].index = i;
+		p.loops[i].app = app;
+		p.loops[i].pool = &p;
+		p.loops[i].db = db_conn_new();
+		p.loops[i].arena = arena_new(64 * 1024);
+	}
+	if (sd_watchdog_enabled(0, &u) > 0 && u >= 4)
+		wd_usec = (int64_t)u;
+	if (wait_for_database(&p, sigfd) == 1)
+		goto out;
+	for (; started < p.nloops; started++)
+		if (pthread_create(&threads[started], NULL, on_loop,
+		    &p.loops[started]) != 0) {
+			log_msg(LOG_ERR, "cannot start accept loop %d",
+			    started);
+			pool_stop(&p);
+			status = 1;
+			break;
+		}
+	if (status == 0) {
+		sd_notify(0, "READY=1\nSTATUS=serving");
+		log_msg(LOG_INFO, "worker ready pid=%d loops=%d",
+		    (int)getpid(), p.nloops);
+	}
+	while (status == 0) {
+		struct pollfd pf[2] = {
+			{ .fd = sigfd, .events = POLLIN },
+			{ .fd = p.stop_fd, .events = POLLIN },
+		};
+
+		if (poll(pf, 2, wd_usec > 0 ? (int)(wd_usec / 4000) : -1) < 0 &&
+		    errno != EINTR) {
+			log_msg(LOG_ERR, "poll failed: %s", strerror(errno));
+			pool_stop(&p);
+			status = 1;
+			break;
+		}
+		if (pf[0].revents != 0) {
+			pool_stop(&p);
+			break;
+		}
+		if (pf[1].revents != 0)
+			break;		/* a loop failed and stopped the pool */
+		if (wd_usec > 0)
+			watchdog_check(&p, wd_usec, &silent);
+	}
 	sd_notify(0, "STOPPING=1");
 	log_msg(LOG_INFO, "worker stopping pid=%d", (int)getpid());
-	arena_free(a);
-	db_close();
+	for (int i = 0; i < started; i++) {
+		pthread_join(threads[i], NULL);
+		if (p.loops[i].status != 0)
+			status = 1;
+	}
+out:
+	for (int i = 0; i < p.nloops; i++) {
+		db_conn_free(p.loops[i].db);
+		arena_free(p.loops[i].arena);
+	}
+	free(p.loops);
+	free(threads);
+	close(p.stop_fd);
 	close(sigfd);
 	return status;
 }

@@ -171,6 +171,9 @@ do_init() {
 		 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'quetzal') \gexec
 		SELECT 'CREATE DATABASE quetzal OWNER quetzal'
 		 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'quetzal') \gexec
+		-- the server log keeps no DETAIL of the app's errors: a unique
+		-- violation's DETAIL holds the email (docs/decisions.md)
+		ALTER ROLE quetzal SET log_error_verbosity = 'terse';
 	SQL
 	((was_running)) || do_stop
 	as_pg touch "$dir/.quetzal-init-done"

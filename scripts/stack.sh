@@ -4,12 +4,18 @@
 #
 # usage:
 #   QUETZAL_BIN=build/quetzal STACK_DIR=DIR PG_DIR=DIR PORT=N [WORKERS=4] \
+#       [QUETZAL_THREADS=1] [KEEPALIVE=auto|K] [KEEPALIVE_TIMEOUT=60] \
 #       scripts/stack.sh [start]
 #   STACK_DIR=DIR scripts/stack.sh stop
 #   STACK_DIR=DIR scripts/stack.sh status
 #
 # start: pg.sh init + start, `quetzal migrate`, `quetzal check-config`,
-# WORKERS `quetzal serve` on STACK_DIR/fcgi.sock, nginx on 127.0.0.1:PORT,
+# WORKERS `quetzal serve` on STACK_DIR/fcgi.sock, nginx on 127.0.0.1:PORT
+# with kept FastCGI connections when the pool is threaded: upstream
+# keepalive K with W x K below the pool's accept loops (W = nproc nginx
+# workers, loops = WORKERS x QUETZAL_THREADS; KEEPALIVE=auto, the default,
+# takes the largest such K when QUETZAL_THREADS > 1 and none otherwise; a
+# number asks for that many, up to the largest; SPEC 7),
 # then waits (at most STACK_TIMEOUT seconds, default 30) until GET /healthz
 # answers 200. It returns once all is up; the processes run on, each in its
 # own session, so a Ctrl-C meant for the caller does not reach them. If any
@@ -140,6 +146,13 @@ do_status() {
 	return "$rc"
 }
 
+# keepalive_k LOOPS W: the largest K with W x K < LOOPS (SPEC 7: every
+# idle kept connection pins an accept loop, so at least one loop stays free
+# for new connections), 0 when even K = 1 would break that.
+keepalive_k() {
+	echo $((($1 - 1) / $2))
+}
+
 # metrics_allow_lines: QUETZAL_METRICS_ALLOW as nginx "allow" lines
 # (addresses or CIDRs that may read /metrics besides loopback).
 metrics_allow_lines() {
@@ -156,7 +169,24 @@ metrics_allow_lines() {
 }
 
 render_nginx_conf() {
-	local user_directive="" allow
+	local user_directive="" allow w k max keepalive="" keep_conn=""
+	w=$(nproc)
+	max=$(keepalive_k $((WORKERS * ${QUETZAL_THREADS:-1})) "$w")
+	# The default (as deploy.sh): the largest safe K for a threaded pool,
+	# none with one loop per worker, where kept connections measured
+	# slower (docs/decisions.md).
+	k=${KEEPALIVE:-auto}
+	if [[ $k == auto ]]; then
+		k=0
+		((${QUETZAL_THREADS:-1} > 1)) && k=$max
+	fi
+	if [[ ! $k =~ ^[0-9]+$ ]] || ((k > max)); then
+		die "KEEPALIVE=$k: at most $max with $WORKERS workers x ${QUETZAL_THREADS:-1} threads and $w nginx workers (SPEC 7)"
+	fi
+	if ((k > 0)); then
+		keepalive="keepalive $k;"
+		keep_conn="fastcgi_keep_conn on;"
+	fi
 	# As root, nginx would run its workers as "nobody", who can neither
 	# reach our socket nor write our temp dirs: keep them as root, like
 	# the quetzal workers (a dev/test stack on loopback only).
@@ -167,6 +197,12 @@ render_nginx_conf() {
 		-e "s|@SOCK@|$sock|g" \
 		-e "s|@ROOT@|$root|g" \
 		-e "s|@USER_DIRECTIVE@|$user_directive|g" \
+		-e "s|@NGINX_WORKERS@|$w|g" \
+		-e "s|@KEEPALIVE@|$keepalive|g" \
+		-e "s|@KEEP_CONN@|$keep_conn|g" \
+		-e "s|@KEEPALIVE_TIMEOUT@|${KEEPALIVE_TIMEOUT:-60}|g" \
+		-e "s|@AUTH_RATE@|${AUTH_RATE:-10r/m}|g" \
+		-e "s|@AUTH_BURST@|${AUTH_BURST:-10}|g" \
 		"$root/nginx/dev.conf.in" >"$STACK_DIR/nginx.conf"
 	# QUETZAL_METRICS_ALLOW: the /metrics location's "allow" lines
 	allow=$(metrics_allow_lines)
@@ -365,7 +401,7 @@ do_start() {
 	wait_healthy
 	check_workers
 	start_ok=1
-	note "up: http://127.0.0.1:$PORT/ ($WORKERS workers, logs in $STACK_DIR)"
+	note "up: http://127.0.0.1:$PORT/ ($WORKERS workers x ${QUETZAL_THREADS:-1} threads, logs in $STACK_DIR)"
 }
 
 case $cmd in

@@ -27,10 +27,11 @@ WHERE id = $1 AND token_version = $2 AND is_active;
 
 -- name: user_login
 -- Token endpoint: $1 email or username, case-insensitive.  An email has
--- an '@' and a username cannot, so at most one row matches.
+-- an '@' and a username cannot, so at most one row matches.  Emails are
+-- stored in NFC (migration 0012): so is the one given.
 SELECT id, password_hash, is_active, role, token_version
 FROM users
-WHERE lower(email) = lower($1) OR lower(username) = lower($1);
+WHERE lower(email) = lower(normalize($1, NFC)) OR lower(username) = lower($1);
 
 -- name: user_get_self
 -- GET /users/me (ROUTE_TOKEN_ONLY): $1 user id, $2 token version.

@@ -102,6 +102,21 @@ Test(metrics, counts_are_exact_whichever_worker_answers)
 	snprintf(path, sizeof(path), "/api/v1/tasks/%s", resp_str(&r, "id"));
 	resp_free(&r);
 
+	/* An accept loop whose connection died (the pgdown suite restarts
+	 * PostgreSQL just before) reconnects within a second of idling
+	 * (lib/worker.c): let the pool connect again first. */
+	nlive = live_workers(pids, 64);
+	for (int i = 0; i < 50; i++) {
+		double n;
+
+		scrape(&d);
+		n = promp_sum(&d, "quetzal_pg_connections", NULL, NULL);
+		promp_free(&d);
+		if (n >= nlive)
+			break;
+		usleep(100000);
+	}
+
 	scrape(&b);
 	m0 = series(&b, "/metrics", "GET", "200");
 	for (int i = 0; i < 20; i++) {

@@ -70,7 +70,7 @@ next_byte(void)
  *   o ok (t, f or NULL)   b boolean   i id   c count (0/1)   E ETag and
  *   J JSON (both NULL when the row was not found)   j JSON   h bcrypt hash
  *   r role   v token version   m migration number   f family (uuid)
- *   n a count
+ *   n a count or a number of seconds (0 by default: not locked)
  * ONE: exactly one row whenever it succeeds; W: it writes; U: a unique
  * index can refuse it (409).
  */
@@ -90,6 +90,9 @@ static const struct shape {
 	{ "refresh_revoke_user",	"",		W },
 	{ "migration_latest",		"m",		ONE },
 	{ "metrics_pg",			"nnn",		ONE },
+	{ "throttle_locked_for",	"n",		ONE },
+	{ "throttle_failed",		"n",		ONE | W },
+	{ "throttle_clear",		"",		W },
 	{ "task_get",			"oEJ",		ONE },
 	{ "task_insert",		"iEj",		W },
 	{ "task_replace",		"oEJb",		ONE | W },
@@ -168,7 +171,7 @@ value(int kind, unsigned v, bool found)
 	case 'f':
 		return "3f8e0e0c-1a2b-4c3d-8e9f-0a1b2c3d4e5f";
 	case 'n':
-		return v % 2 ? "0" : "123456789";
+		return v % 2 ? "3600" : "0";
 	default:
 		abort();
 	}
@@ -439,6 +442,54 @@ db_request_end(void)
 void
 db_close(void)
 {
+}
+
+/* The accept loops' connections: the fuzzers have none. */
+struct db_conn	*
+db_conn_new(void)
+{
+	return NULL;
+}
+
+void
+db_conn_free(struct db_conn *c)
+{
+	(void)c;
+}
+
+int
+db_conn_connect(struct db_conn *c)
+{
+	(void)c;
+	return 0;
+}
+
+void
+db_conn_close(struct db_conn *c)
+{
+	(void)c;
+}
+
+void
+db_conn_request_end(struct db_conn *c)
+{
+	(void)c;
+	in_tx = false;
+}
+
+int
+db_conn_fd(const struct db_conn *c, unsigned *gen)
+{
+	(void)c;
+	if (gen != NULL)
+		*gen = 0;
+	return -1;
+}
+
+void
+db_conn_quiet(struct db_conn *c)
+{
+	(void)c;
 }
 
 int

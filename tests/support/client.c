@@ -49,6 +49,15 @@ int
 http_req(const char *method, const char *path, const char *const *headers,
     const char *body, struct resp *out)
 {
+	return http_req_len(method, path, headers, body,
+	    body != NULL ? strlen(body) : 0, out);
+}
+
+int
+http_req_len(const char *method, const char *path,
+    const char *const *headers, const char *body, size_t body_len,
+    struct resp *out)
+{
 	CURL			*c;
 	struct curl_slist	*h = NULL;
 	struct buf		 data = { NULL, 0 }, head = { NULL, 0 };
@@ -76,7 +85,7 @@ http_req(const char *method, const char *path, const char *const *headers,
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	if (body != NULL) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body_len);
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);

@@ -34,6 +34,11 @@ int		 http_req(const char *method, const char *path,
 		    const char *const *headers, const char *body,
 		    struct resp *out);
 
+/* The same with a body of `body_len` bytes, NUL bytes included. */
+int		 http_req_len(const char *method, const char *path,
+		    const char *const *headers, const char *body,
+		    size_t body_len, struct resp *out);
+
 /* Shorthands that fail the test when the request cannot be made. */
 struct resp	 http_get(const char *path, const char *token);
 struct resp	 http_json(const char *method, const char *path,

@@ -21,7 +21,10 @@
 # The exit status is CMD's. On EXIT, INT or TERM: CMD is stopped (if it
 # still runs), the stack is stopped, the temp dir removed. When CMD fails,
 # the last lines of the logs are printed first.
-# Environment: QUETZAL_BIN (default build/quetzal), WORKERS (default 4).
+# Environment: QUETZAL_BIN (default build/quetzal), WORKERS (default 4),
+# QUETZAL_THREADS (default 2), KEEPALIVE (default auto: the largest safe K,
+# see stack.sh),
+# KEEPALIVE_TIMEOUT (default 3 s).
 set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -98,7 +101,15 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/quetzal-test.XXXXXX")
 
 export QUETZAL_BIN=$bin STACK_DIR=$tmp/run PG_DIR=$tmp/pg
 export WORKERS=${WORKERS:-4}
+# two accept loops per worker, so every suite runs the threaded loop; nginx
+# drops idle kept connections after 3 s, so tests/e2e/test_keepconn.c can
+# outlast that timeout
+export QUETZAL_THREADS=${QUETZAL_THREADS:-2} KEEPALIVE_TIMEOUT=${KEEPALIVE_TIMEOUT:-3}
 export QUETZAL_PG_FAST=1 QUETZAL_BCRYPT_COST=4
+# nginx's limit on the password routes (production: 10r/m, burst 10): the
+# suites log in from 127.0.0.1 many times a second; tests/e2e/test_limits.c
+# floods it from 127.0.0.2 to see the 429s.
+export AUTH_RATE=${AUTH_RATE:-50r/s} AUTH_BURST=${AUTH_BURST:-500}
 QUETZAL_JWT_SECRET=$(openssl rand -hex 32)
 export QUETZAL_JWT_SECRET
 # the file would win over QUETZAL_JWT_SECRET (SPEC 3)

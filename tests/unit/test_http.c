@@ -208,3 +208,20 @@ Test(http, utf8)
 	cr_assert_not(http_utf8_ok("\xf4\x90\x80\x80", 4), "beyond U+10FFFF");
 	cr_assert_not(http_utf8_ok("\xc3", 1), "truncated");
 }
+
+/* Issue 11: every request's query must decode, whatever the route. */
+Test(http, an_undecodable_query_is_a_400_for_any_path)
+{
+	const char *bad[] = { "/healthz?%00", "/?a=%zz", "/?%", "/x?a=%ff",
+	    "/?a=%c3%28" };
+	struct req r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		init(&r, bad[i]);
+		cr_assert_eq(r.err_status, 400, "%s", bad[i]);
+	}
+	init(&r, "/healthz?a=%41&b&&c=d+e");
+	cr_assert_eq(r.err_status, 0);
+	init(&r, "/healthz?");
+	cr_assert_eq(r.err_status, 0);
+}

@@ -213,3 +213,95 @@ Test(jsonx, dates)
 	cr_assert_not(jsonx_is_date("0000-01-01"));
 	cr_assert_not(jsonx_is_date(" 2024-01-0"));
 }
+
+/* Issue 11 item 2: what json-c 0.16 let through, each with its answer. */
+static int
+scan_status(const char *s, size_t len)
+{
+	int status = 0;
+
+	if (jsonx_parse_ex(a, s, len, &why, &status) != NULL)
+		return 0;
+	cr_assert_not_null(why);
+	return status;
+}
+
+#define SCAN(lit) scan_status(lit, sizeof(lit) - 1)
+
+Test(jsonx, nul_bytes_after_or_inside_the_body_are_400)
+{
+	cr_assert_eq(SCAN("{}\0"), 400);
+	cr_assert_eq(SCAN("{\"title\":\"x\"}\0\0\0"), 400);
+	cr_assert_eq(SCAN("{\"title\":\"x\"} \0"), 400);
+	cr_assert_eq(SCAN("{\"title\":\"x\0\"}"), 400);
+	cr_assert_eq(SCAN("{\"title\":1\0}"), 400);
+	cr_assert_eq(SCAN("\0{}"), 400);
+}
+
+Test(jsonx, raw_control_characters_in_strings_are_400)
+{
+	cr_assert_eq(SCAN("{\"a\":\"\x01\"}"), 400);
+	cr_assert_eq(SCAN("{\"a\":\"line\nbreak\"}"), 400);
+	cr_assert_eq(SCAN("{\"a\":\"tab\there\"}"), 400);
+	cr_assert_eq(SCAN("{\"a\x1f\":1}"), 400);
+	cr_assert_eq(SCAN("{\"a\":\"\x7f is not a control in JSON\"}"), 0);
+	cr_assert_eq(SCAN("{\"a\":\"escaped \\n \\t \\u0001 ok\"}"), 0);
+}
+
+Test(jsonx, numbers_outside_rfc_8259_are_400)
+{
+	const char *bad[] = { "1.", "1.e5", "-01", "00", "-", "+1", ".5",
+	    "1e", "1e+", "0x10", "1.5.2", "--1", "01.5", "-0.", "1E+-2" };
+	const char *good[] = { "0", "-0", "1", "-1", "1.5", "1e5", "1E+5",
+	    "1e-5", "-0.0e0", "123456789", "0.000001" };
+	char body[64];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(body, sizeof(body), "{\"done\":%s}", bad[i]);
+		cr_assert_eq(scan_status(body, strlen(body)), 400, "%s", body);
+		snprintf(body, sizeof(body), "[%s]", bad[i]);
+		cr_assert_eq(scan_status(body, strlen(body)), 400, "%s", body);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(body, sizeof(body), "{\"done\":%s}", good[i]);
+		cr_assert_eq(scan_status(body, strlen(body)), 0, "%s", body);
+	}
+}
+
+Test(jsonx, lone_surrogates_and_nul_in_names_are_422)
+{
+	cr_assert_eq(SCAN("{\"a\":\"\\ud800\"}"), 422);
+	cr_assert_eq(SCAN("{\"a\":\"\\udc00\"}"), 422);
+	cr_assert_eq(SCAN("{\"a\":\"\\ud800x\"}"), 422);
+	cr_assert_eq(SCAN("{\"a\":\"\\ud800\\u0041\"}"), 422);
+	cr_assert_eq(SCAN("{\"a\":\"\\udbff\\udbff\"}"), 422);
+	cr_assert_eq(SCAN("{\"\\ud800\":1}"), 422);
+	cr_assert_eq(SCAN("{\"title\":\"safe\",\"title\\u0000\":\"evil\"}"),
+	    422);
+	cr_assert_not_null(strstr(why, "u0000"));
+	/* A pair is one character; syntax errors still win as 400. */
+	cr_assert_eq(SCAN("{\"a\":\"\\ud83d\\ude00\"}"), 0);
+	cr_assert_eq(SCAN("{\"a\":\"\\ud800\\uzzzz\"}"), 400);
+	cr_assert_eq(SCAN("[\"\\ud800\",]"), 400);
+	/* \u0000 in a value parses; the field table refuses it (422). */
+	cr_assert_eq(SCAN("{\"a\":\"\\u0000\"}"), 0);
+}
+
+Test(jsonx, the_scan_agrees_with_the_grammar_on_shapes)
+{
+	const char *good[] = { "{}", "[]", " [ ] ", "{\"a\":{}}", "[[],[{}]]",
+	    "\"s\"", "true", "null", "1", "{\"a\":[1,{\"b\":null}],\"c\":\"d\"}",
+	    "{ \"a\" : 1 , \"b\" : 2 }" };
+	const char *bad[] = { "{", "[", "]", "}", "{]", "[}", "{\"a\"1}",
+	    "{\"a\":}", "{,}", "[,]", "[1 2]", "{\"a\":1,}", "{1:2}",
+	    "[\"a\":1]", "\"unterminated", "\"bad \\x escape\"", "\"\\u12\"",
+	    "truex", "nulll", "[true false]", "{\"a\":1}}" };
+	const char *w;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		cr_assert_eq(jsonx_scan(good[i], strlen(good[i]), &w), 0, "%s",
+		    good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(jsonx_scan(bad[i], strlen(bad[i]), &w), 400,
+		    "%s", bad[i]);
+}

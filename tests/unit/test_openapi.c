@@ -114,3 +114,32 @@ Test(openapi, authenticated_routes_declare_bearer_security)
 		    app_routes[i].method, app_routes[i].pattern);
 	}
 }
+
+/* Issue 11: the answers every route can give, whatever its handler does:
+ * 400 (undecodable path or query), 405 (another method on its path), and
+ * 415 for a body of another type wherever a body is read. */
+Test(openapi, every_route_lists_400_405_and_415)
+{
+	json_object *paths, *item, *op, *resp;
+
+	cr_assert(json_object_object_get_ex(doc, "paths", &paths));
+	for (size_t i = 0; i < app_nroutes; i++) {
+		const char	*meth = app_routes[i].method;
+		char		 m[16];
+
+		lower(m, meth, sizeof(m));
+		cr_assert(json_object_object_get_ex(paths,
+		    app_routes[i].pattern, &item));
+		cr_assert(json_object_object_get_ex(item, m, &op));
+		cr_assert(json_object_object_get_ex(op, "responses", &resp));
+		cr_assert(json_object_object_get_ex(resp, "400", NULL),
+		    "%s %s lists no 400", meth, app_routes[i].pattern);
+		cr_assert(json_object_object_get_ex(resp, "405", NULL),
+		    "%s %s lists no 405", meth, app_routes[i].pattern);
+		if (strcmp(meth, "POST") == 0 || strcmp(meth, "PUT") == 0 ||
+		    strcmp(meth, "PATCH") == 0)
+			cr_assert(json_object_object_get_ex(resp, "415", NULL),
+			    "%s %s lists no 415", meth,
+			    app_routes[i].pattern);
+	}
+}
