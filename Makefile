@@ -9,7 +9,9 @@
 #                        CPU per group
 #   make test            every suite: unit, integration and end-to-end
 #                        (against the sanitized build, valgrind, then the
-#                        plain build), system, and the fuzz corpus replay
+#                        plain build), system, multihost, and the fuzz
+#                        corpus replay
+#   make test-multihost  five hosts in namespaces (as root; else skipped)
 #   make fuzz            each libFuzzer target for FUZZ_SECONDS (600)
 #   make install DESTDIR= PREFIX=
 VERSION		:= 0.1.0
@@ -65,6 +67,7 @@ DEPS		:= $(OBJ:.o=.d) $(MAIN_OBJ:.o=.d) \
 		   $(patsubst %.c,$(BUILD)/obj/%.d,$(wildcard tests/*/*.c))
 
 .PHONY: all deps run bench test test-unit test-gen test-stack test-system test-valgrind \
+	test-multihost \
 	install clean \
 	tests swagger
 .DELETE_ON_ERROR:
@@ -176,12 +179,18 @@ test-system: $(BIN)
 	@if [ -x tests/system/run.sh ]; then tests/system/run.sh; \
 	else echo "system: no tests/system/run.sh yet"; fi
 
+# Five hosts (front, app1, app2, pg1, pg2) in namespaces on a bridge, each
+# its own systemd (issue 13); skipped with the reason where that cannot run.
+test-multihost: $(BIN)
+	@tests/system/multihost.sh
+
 test: deps
 	@$(MAKE) --no-print-directory all tests
 	@$(MAKE) --no-print-directory test-gen
 	@$(MAKE) --no-print-directory SANITIZE=1 tests
 	@$(MAKE) --no-print-directory SANITIZE=1 test-unit
 	@$(MAKE) --no-print-directory test-system
+	@$(MAKE) --no-print-directory test-multihost
 	@$(MAKE) --no-print-directory SANITIZE=1 test-stack
 	@$(MAKE) --no-print-directory test-valgrind
 	@$(MAKE) --no-print-directory test-unit

@@ -27,6 +27,7 @@
 
 struct app_auth		 app_auth = { 1800, 1209600, 12 };
 static struct auth_key	 key;
+static struct auth_key	 previous_key;	/* QUETZAL_JWT_SECRET_PREVIOUS_FILE */
 /* The process's cache, for requests outside an accept loop (tests); each
  * loop has its own in loop->app_slot, so no two threads share one. */
 static struct auth_cache *cache;
@@ -48,6 +49,13 @@ app_auth_init(const struct config *c)
 	key.bytes = (const unsigned char *)c->jwt_key;
 	key.len = c->jwt_key_len;
 	key.max_ttl = c->token_ttl;
+	key.previous = NULL;
+	if (c->jwt_prev_key != NULL) {
+		previous_key.bytes = (const unsigned char *)c->jwt_prev_key;
+		previous_key.len = c->jwt_prev_key_len;
+		previous_key.max_ttl = c->token_ttl;
+		key.previous = &previous_key;
+	}
 	auth_cache_free(cache);
 	cache = auth_cache_new(&key);
 	/* At the configured cost, so an unknown user costs what a known
@@ -350,4 +358,14 @@ auth_logout(struct req *r)
 	if (db_exec(r, Q_REFRESH_REVOKE_USER, DB_ARGS(r->user_id)) < 0)
 		return http_fail(r);
 	return http_send_empty(r, 204);
+}
+
+int
+app_auth_issue(struct req *r, const char *user_id, const char *role,
+    const char *ver, const char **token)
+{
+	if (auth_issue(&key, user_id, role, strtol(ver, NULL, 10), time(NULL),
+	    app_auth.token_ttl, r->arena, token) < 0)
+		return http_error(r, 500, "cannot sign a token");
+	return 0;
 }

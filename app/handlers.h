@@ -6,6 +6,7 @@
 #ifndef APP_HANDLERS_H
 #define APP_HANDLERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct req;
@@ -51,6 +52,12 @@ void	app_auth_loop_fini(struct worker_loop *loop);
  * is_active), found no user: records the 401 and renders it. */
 int	app_auth_stale(struct req *r);
 
+/* Signs an access token for `user_id` with `role` and token version `ver`
+ * (decimal text), valid for QUETZAL_TOKEN_TTL: 0 with *token set
+ * (arena-owned), or -1 with a 500 recorded. */
+int	app_auth_issue(struct req *r, const char *user_id, const char *role,
+	    const char *ver, const char **token);
+
 /* app/auth.c: POST /token, /api/v1/auth/token, /auth/refresh, /logout. */
 int	auth_token(struct req *r);
 int	auth_refresh(struct req *r);
@@ -72,6 +79,11 @@ int	users_delete(struct req *r);
 int	users_create_admin(struct req *r, const char *email,
 	    const char *password);
 
+/* app/users.c: the rules of SPEC 4.3 for an email and a username, also
+ * used by the Conduit API. */
+bool	users_email_valid(const char *email);
+bool	users_username_valid(const char *username);
+
 /* --- end users and auth --- */
 
 /* tasks: app/tasks.c, /api/v1/tasks (SPEC 4.4). */
@@ -82,5 +94,33 @@ int	tasks_replace(struct req *r);
 int	tasks_update(struct req *r);
 int	tasks_delete(struct req *r);
 /* end tasks */
+
+/* --- Conduit, the RealWorld social API under /api (SPEC 4.5) --- */
+/* Whether a boolean column of a row is true ("t"); NULL is false. */
+bool	conduit_is_true(const char *v);
+/* app/conduit_users.c */
+int	conduit_users_create(struct req *r);
+int	conduit_users_login(struct req *r);
+int	conduit_users_get(struct req *r);
+int	conduit_users_update(struct req *r);
+/* app/profiles.c */
+int	profiles_get(struct req *r);
+int	profiles_follow(struct req *r);
+int	profiles_unfollow(struct req *r);
+/* app/articles.c (articles, favorites, tags) */
+int	articles_list(struct req *r);
+int	articles_feed(struct req *r);
+int	articles_get(struct req *r);
+int	articles_create(struct req *r);
+int	articles_update(struct req *r);
+int	articles_delete(struct req *r);
+int	articles_favorite(struct req *r);
+int	articles_unfavorite(struct req *r);
+int	tags_list(struct req *r);
+/* app/comments.c */
+int	comments_list(struct req *r);
+int	comments_create(struct req *r);
+int	comments_delete(struct req *r);
+/* --- end Conduit --- */
 
 #endif /* APP_HANDLERS_H */

@@ -34,7 +34,11 @@ static const char usage[] =
 "  serve [--listen PATH|HOST:PORT]  run a FastCGI worker (default: the socket\n"
 "                                   from systemd, else fd 0 as spawn-fcgi gives)\n"
 "  migrate [--status]               apply pending migrations, or list them\n"
-"  check-config                     validate the configuration and the database\n"
+"  check-config [--hosts H] [--loops L]\n"
+"                                   validate the configuration and the database;\n"
+"                                   warn when PostgreSQL takes fewer connections\n"
+"                                   than H app hosts x L accept loops each need\n"
+"                                   (default 1 x 2)\n"
 "  create-admin --email E           create an admin, or promote the user with\n"
 "                                   that email; the password is read from stdin\n"
 "  --help, --version\n"
@@ -121,16 +125,67 @@ cmd_migrate(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Every accept loop holds one connection for its life, migrations and
+ * the backup one each: H hosts x L loops + 2 must fit in what the server
+ * takes (max_connections less the superuser-reserved ones) and in the
+ * role's own connection limit.  A shortfall is a warning: the config is
+ * valid, but the last loops to start would answer 503 for ever.
+ */
+static void
+check_connections(long hosts, long loops)
+{
+	struct arena	*a = arena_new(4096);
+	struct req	 r;
+	const char	*row[2];
+	long		 need = hosts * loops + 2, take, role;
+
+	memset(&r, 0, sizeof(r));
+	r.arena = a;
+	r.request_id = "check-config";
+	if (db_one(&r, Q_PG_CONNECTION_LIMITS, DB_NOARGS, DB_ROW(row)) == 1 &&
+	    row[0] != NULL) {
+		take = atol(row[0]);
+		role = row[1] != NULL ? atol(row[1]) : -1;
+		if (role >= 0 && role < take)
+			take = role;
+		printf("connections    %ld host(s) x %ld loop(s) + 2 = %ld "
+		    "needed, the server takes %ld\n", hosts, loops, need, take);
+		if (take < need)
+			printf("WARNING        max_connections is too low for "
+			    "%ld hosts x %ld accept loops: raise it to at least "
+			    "%ld (plus the superuser-reserved ones), or run "
+			    "fewer loops\n", hosts, loops, need);
+	}
+	arena_free(a);
+}
+
 static int
 cmd_check_config(int argc, char **argv)
 {
 	char	err[512];
 	int	ok = 1;
+	long	hosts = 1, loops = 2;
 
-	(void)argv;
-	if (argc != 0) {
-		fprintf(stderr, "quetzal: check-config takes no argument\n");
-		return 2;
+	for (int i = 0; i < argc; i++) {
+		char		*end;
+		long		*v = NULL;
+
+		if (strcmp(argv[i], "--hosts") == 0)
+			v = &hosts;
+		else if (strcmp(argv[i], "--loops") == 0)
+			v = &loops;
+		if (v == NULL || i + 1 >= argc) {
+			fprintf(stderr, "quetzal: check-config: unknown "
+			    "argument \"%s\"\n", argv[i]);
+			return 2;
+		}
+		*v = strtol(argv[++i], &end, 10);
+		if (*end != '\0' || *v < 1 || *v > 100000) {
+			fprintf(stderr, "quetzal: check-config: %s: a number "
+			    "from 1 to 100000\n", argv[i - 1]);
+			return 2;
+		}
 	}
 	printf("database       %s\n", app_config.database_url[0] ?
 	    "QUETZAL_DATABASE_URL" : "libpq defaults (PG* variables)");
@@ -140,6 +195,9 @@ cmd_check_config(int argc, char **argv)
 	} else
 		printf("jwt key        %zu bytes from %s\n",
 		    app_config.jwt_key_len, app_config.jwt_key_source);
+	if (app_config.jwt_prev_key != NULL)
+		printf("previous key   %zu bytes (tokens it signed still "
+		    "verify)\n", app_config.jwt_prev_key_len);
 	printf("token ttl      %lds\nrefresh ttl    %lds\nbcrypt cost    "
 	    "%d\nmax body       %ld bytes\nstmt timeout   %ldms\n"
 	    "cors origins   %s\nthreads        %d per worker\n", app_config.token_ttl,
@@ -178,6 +236,7 @@ cmd_check_config(int argc, char **argv)
 				printf("database       reachable, migrated "
 				    "(%zu), %zu queries prepared\n",
 				    nmigrations, nqueries);
+				check_connections(hosts, loops);
 				db_close();
 			}
 		}

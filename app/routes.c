@@ -11,6 +11,8 @@
 
 #define PROBLEM	HTTP_ENV_PROBLEM
 #define OAUTH	HTTP_ENV_OAUTH
+#define RW	HTTP_ENV_REALWORLD
+#define TOKEN	ROUTE_TOKEN_ONLY
 
 const struct route app_routes[] = {
 	{ "GET", "/", service_root, ROUTE_PUBLIC, PROBLEM, 0,
@@ -65,6 +67,48 @@ const struct route app_routes[] = {
 	{ "DELETE", "/api/v1/tasks/{id}", tasks_delete, ROUTE_USER, PROBLEM,
 	    ROUTE_TOKEN_ONLY, "Delete a task" },
 	/* end tasks */
+
+	/* Conduit, the RealWorld social API (SPEC 4.5).  Every query checks
+	 * the token itself (ROUTE_TOKEN_ONLY); feed before {slug}. */
+	{ "POST", "/api/users", conduit_users_create, ROUTE_PUBLIC, RW, 0,
+	    "Register (Conduit)" },
+	{ "POST", "/api/users/login", conduit_users_login, ROUTE_PUBLIC, RW,
+	    0, "Log in (Conduit)" },
+	{ "GET", "/api/user", conduit_users_get, ROUTE_USER, RW, TOKEN,
+	    "The current user (Conduit)" },
+	{ "PUT", "/api/user", conduit_users_update, ROUTE_USER, RW, TOKEN,
+	    "Update the current user (Conduit)" },
+	{ "GET", "/api/profiles/{username}", profiles_get, ROUTE_OPTIONAL, RW,
+	    TOKEN, "A profile" },
+	{ "POST", "/api/profiles/{username}/follow", profiles_follow,
+	    ROUTE_USER, RW, TOKEN, "Follow a user" },
+	{ "DELETE", "/api/profiles/{username}/follow", profiles_unfollow,
+	    ROUTE_USER, RW, TOKEN, "Unfollow a user" },
+	{ "GET", "/api/articles/feed", articles_feed, ROUTE_USER, RW, TOKEN,
+	    "Articles by the authors you follow, newest first" },
+	{ "GET", "/api/articles", articles_list, ROUTE_OPTIONAL, RW, TOKEN,
+	    "Articles, newest first, by tag, author or favoriter" },
+	{ "POST", "/api/articles", articles_create, ROUTE_USER, RW, TOKEN,
+	    "Create an article" },
+	{ "GET", "/api/articles/{slug}", articles_get, ROUTE_OPTIONAL, RW,
+	    TOKEN, "An article" },
+	{ "PUT", "/api/articles/{slug}", articles_update, ROUTE_USER, RW,
+	    TOKEN, "Update your article" },
+	{ "DELETE", "/api/articles/{slug}", articles_delete, ROUTE_USER, RW,
+	    TOKEN, "Delete your article" },
+	{ "GET", "/api/articles/{slug}/comments", comments_list,
+	    ROUTE_OPTIONAL, RW, TOKEN, "An article's comments" },
+	{ "POST", "/api/articles/{slug}/comments", comments_create,
+	    ROUTE_USER, RW, TOKEN, "Comment on an article" },
+	{ "DELETE", "/api/articles/{slug}/comments/{id}", comments_delete,
+	    ROUTE_USER, RW, TOKEN, "Delete your comment" },
+	{ "POST", "/api/articles/{slug}/favorite", articles_favorite,
+	    ROUTE_USER, RW, TOKEN, "Favorite an article" },
+	{ "DELETE", "/api/articles/{slug}/favorite", articles_unfavorite,
+	    ROUTE_USER, RW, TOKEN, "Unfavorite an article" },
+	{ "GET", "/api/tags", tags_list, ROUTE_PUBLIC, RW, 0,
+	    "The tags in use, sorted" },
+	/* end Conduit */
 };
 
 const size_t app_nroutes = sizeof(app_routes) / sizeof(app_routes[0]);

@@ -391,17 +391,18 @@ tasks_get(struct req *r)
 	return http_send_json(r, 200, row[2]);
 }
 
-/* The answer to PUT and PATCH from ok, ETag, JSON, exists. */
+/*
+ * A write that changed no row: 412 when If-Match listed versions and the
+ * task exists, else 404.  Without If-Match nothing but absence stops a
+ * write: a task that a concurrent DELETE removed while this statement
+ * waited for its row lock is still in the statement's snapshot (`existed`
+ * true), and is a 404, not a 412.
+ */
 static int
-answer_write(struct req *r, const char *id, const char *const *row)
+fail_write(struct req *r, const char *id, const char *versions,
+    const char *existed)
 {
-	if (!token_ok(row[0]))
-		return app_auth_stale(r);
-	if (row[1] != NULL) {
-		http_header(r, "ETag", "%s", row[1]);
-		return http_send_json(r, 200, row[2]);
-	}
-	if (row[3] != NULL && strcmp(row[3], "t") == 0)
+	if (versions != NULL && existed != NULL && strcmp(existed, "t") == 0)
 		http_error(r, 412, "task %s has changed since the ETag in "
 		    "If-Match; fetch it again", id);
 	else
@@ -409,20 +410,35 @@ answer_write(struct req *r, const char *id, const char *const *row)
 	return http_fail(r);
 }
 
+/* The answer to PUT and PATCH from ok, ETag, JSON, exists. */
+static int
+answer_write(struct req *r, const char *id, const char *versions,
+    const char *const *row)
+{
+	if (!token_ok(row[0]))
+		return app_auth_stale(r);
+	if (row[1] != NULL) {
+		http_header(r, "ETag", "%s", row[1]);
+		return http_send_json(r, 200, row[2]);
+	}
+	return fail_write(r, id, versions, row[3]);
+}
+
 /* PUT /api/v1/tasks/{id}: full replace. */
 int
 tasks_replace(struct req *r)
 {
 	struct task_in	 in = { 0 };
-	const char	*id = http_path_param(r, 0), *row[4];
+	const char	*id = http_path_param(r, 0), *row[4], *versions;
 
 	if (jsonx_read(r, task_fields, &in, NULL) < 0)
 		return http_fail(r);
+	versions = if_match_versions(r, id);
 	if (db_one(r, Q_TASK_REPLACE, DB_ARGS(r->user_id, r->token_ver, id,
-	    in.title, in.description, in.due_date, in.done,
-	    if_match_versions(r, id)), DB_ROW(row)) != 1)
+	    in.title, in.description, in.due_date, in.done, versions),
+	    DB_ROW(row)) != 1)
 		return http_fail(r);
-	return answer_write(r, id, row);
+	return answer_write(r, id, versions, row);
 }
 
 /* PATCH /api/v1/tasks/{id}: only the fields the body names. */
@@ -461,31 +477,28 @@ tasks_update(struct req *r)
 	}
 	desc = jsonx_seen(task_patch_fields, seen, "description");
 	due = jsonx_seen(task_patch_fields, seen, "due_date");
+	im = if_match_versions(r, id);
 	if (db_one(r, Q_TASK_UPDATE, DB_ARGS(r->user_id, r->token_ver, id,
 	    in.title, desc ? "true" : "false", in.description,
-	    due ? "true" : "false", in.due_date, in.done,
-	    if_match_versions(r, id)), DB_ROW(row)) != 1)
+	    due ? "true" : "false", in.due_date, in.done, im),
+	    DB_ROW(row)) != 1)
 		return http_fail(r);
-	return answer_write(r, id, row);
+	return answer_write(r, id, im, row);
 }
 
 /* DELETE /api/v1/tasks/{id} */
 int
 tasks_delete(struct req *r)
 {
-	const char *id = http_path_param(r, 0), *row[3];
+	const char *id = http_path_param(r, 0), *row[3], *versions;
 
+	versions = if_match_versions(r, id);
 	if (db_one(r, Q_TASK_DELETE, DB_ARGS(r->user_id, r->token_ver, id,
-	    if_match_versions(r, id)), DB_ROW(row)) != 1)
+	    versions), DB_ROW(row)) != 1)
 		return http_fail(r);
 	if (!token_ok(row[0]))
 		return app_auth_stale(r);
 	if (strcmp(row[1], "1") == 0)
 		return http_send_empty(r, 204);
-	if (strcmp(row[2], "t") == 0)
-		http_error(r, 412, "task %s has changed since the ETag in "
-		    "If-Match; fetch it again", id);
-	else
-		not_found(r, id);
-	return http_fail(r);
+	return fail_write(r, id, versions, row[2]);
 }

@@ -558,3 +558,16 @@ users_create_admin(struct req *r, const char *email, const char *password)
 		return -1;
 	return strcmp(row[1], "t") == 0 ? 1 : 0;
 }
+
+/* For the Conduit API (app/conduit_users.c): the same rules. */
+bool
+users_email_valid(const char *email)
+{
+	return email_ok(email);
+}
+
+bool
+users_username_valid(const char *username)
+{
+	return username_ok(username);
+}

@@ -107,6 +107,16 @@ int_claim(jwt_t *jwt, const char *name, long *v)
 	return errno == 0 ? 0 : -1;
 }
 
+/* jwt_decode with the key before the last rotation, when there is one. */
+static int
+decode_previous(jwt_t **jwt, const char *token, const struct auth_key *prev)
+{
+	*jwt = NULL;
+	if (prev == NULL || prev->len < AUTH_KEY_MIN)
+		return -1;
+	return jwt_decode(jwt, token, prev->bytes, (int)prev->len);
+}
+
 int
 auth_verify(const struct auth_key *key, const char *token, time_t now,
     struct arena *a, struct auth_claims *out, const char **why)
@@ -124,8 +134,11 @@ auth_verify(const struct auth_key *key, const char *token, time_t now,
 		*why = "malformed or over-long token";
 		return -1;
 	}
-	/* With a key, libjwt refuses "none"; it takes any HS alg. */
-	if (jwt_decode(&jwt, token, key->bytes, (int)key->len) != 0) {
+	/* With a key, libjwt refuses "none"; it takes any HS alg.  A token
+	 * signed before the last rotation carries the previous key's
+	 * signature. */
+	if (jwt_decode(&jwt, token, key->bytes, (int)key->len) != 0 &&
+	    decode_previous(&jwt, token, key->previous) != 0) {
 		*why = "bad signature or format";
 		goto cleanup;
 	}

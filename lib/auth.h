@@ -29,6 +29,11 @@ struct auth_key {
 	const unsigned char	*bytes;	/* borrowed: lives for the process */
 	size_t			 len;	/* at least AUTH_KEY_MIN */
 	long			 max_ttl;	/* exp - iat may not exceed it */
+	/* The key before the last rotation, or NULL: auth_verify also
+	 * accepts its signature (every other check is the same), so tokens
+	 * issued before a rotation live until they expire.  auth_issue
+	 * never signs with it. */
+	const struct auth_key	*previous;
 };
 
 /* What a verified token says.  Strings are arena-owned. */
@@ -55,7 +60,8 @@ int		 auth_issue(const struct auth_key *key, const char *sub,
  * Verifies `token` at time `now`: at most AUTH_TOKEN_MAX bytes of
  * base64url in three parts, an HS256 signature by `key` (any other alg,
  * "none" included, is refused), a numeric exp after now, a numeric iat not
- * in the future with exp - iat within key->max_ttl, no nbf in the future,
+ * in the future with exp - iat within key->max_ttl (a signature by
+ * key->previous is accepted too), no nbf in the future,
  * a numeric string sub, a string role and jti, and an integer ver from 1
  * to INT32_MAX.
  * Returns 0 with *out filled, or -1 with a short reason in *why (static

@@ -46,8 +46,10 @@ get_long(const char *(*get)(const char *), const char *name, long def,
 	return 0;
 }
 
+/* Reads the key file `path` named by variable `name` into *key, *len. */
 static int
-read_key_file(struct config *c, const char *path, char *err, size_t errlen)
+read_key_file(const char *name, const char *path, char **key, size_t *len,
+    char *err, size_t errlen)
 {
 	FILE	*f;
 	char	 buf[4097];
@@ -55,27 +57,26 @@ read_key_file(struct config *c, const char *path, char *err, size_t errlen)
 
 	f = fopen(path, "re");
 	if (f == NULL) {
-		snprintf(err, errlen, "QUETZAL_JWT_SECRET_FILE: cannot read "
-		    "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: cannot read %s: %s", name, path,
+		    strerror(errno));
 		return -1;
 	}
 	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
 	if (n == sizeof(buf)) {
-		snprintf(err, errlen, "QUETZAL_JWT_SECRET_FILE: %s is larger "
-		    "than 4096 bytes", path);
+		snprintf(err, errlen, "%s: %s is larger than 4096 bytes",
+		    name, path);
 		return -1;
 	}
 	/* A trailing newline from `echo` or an editor is not key material. */
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		n--;
-	c->jwt_key = malloc(n + 1);
-	if (c->jwt_key == NULL)
-		return fail(err, errlen, "QUETZAL_JWT_SECRET_FILE",
-		    "out of memory", path);
-	memcpy(c->jwt_key, buf, n);
-	c->jwt_key[n] = '\0';
-	c->jwt_key_len = n;
+	*key = malloc(n + 1);
+	if (*key == NULL)
+		return fail(err, errlen, name, "out of memory", path);
+	memcpy(*key, buf, n);
+	(*key)[n] = '\0';
+	*len = n;
 	explicit_bzero(buf, sizeof(buf));
 	return 0;
 }
@@ -124,7 +125,8 @@ config_load(struct config *c, const char *(*get)(const char *name),
 		v = credpath;
 	}
 	if (v != NULL && *v != '\0') {
-		if (read_key_file(c, v, err, errlen) < 0)
+		if (read_key_file("QUETZAL_JWT_SECRET_FILE", v, &c->jwt_key,
+		    &c->jwt_key_len, err, errlen) < 0)
 			return -1;
 		c->jwt_key_source = "file";
 	} else if ((v = get("QUETZAL_JWT_SECRET")) != NULL && *v != '\0') {
@@ -142,6 +144,23 @@ config_load(struct config *c, const char *(*get)(const char *name),
 		    CONFIG_MIN_KEY, c->jwt_key_len);
 		config_cleanup(c);
 		return -1;
+	}
+	/* The key before the last rotation: tokens it signed still verify
+	 * until they expire (several hosts, one key: README, Scaling out). */
+	v = get("QUETZAL_JWT_SECRET_PREVIOUS_FILE");
+	if (v != NULL && *v != '\0') {
+		if (read_key_file("QUETZAL_JWT_SECRET_PREVIOUS_FILE", v,
+		    &c->jwt_prev_key, &c->jwt_prev_key_len, err, errlen) < 0) {
+			config_cleanup(c);
+			return -1;
+		}
+		if (c->jwt_prev_key_len < CONFIG_MIN_KEY) {
+			snprintf(err, errlen, "QUETZAL_JWT_SECRET_PREVIOUS_FILE: "
+			    "the JWT key must be at least %d bytes, it has %zu",
+			    CONFIG_MIN_KEY, c->jwt_prev_key_len);
+			config_cleanup(c);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -166,4 +185,10 @@ config_cleanup(struct config *c)
 	}
 	c->jwt_key = NULL;
 	c->jwt_key_len = 0;
+	if (c->jwt_prev_key != NULL) {
+		explicit_bzero(c->jwt_prev_key, c->jwt_prev_key_len);
+		free(c->jwt_prev_key);
+	}
+	c->jwt_prev_key = NULL;
+	c->jwt_prev_key_len = 0;
 }

@@ -19,6 +19,8 @@ struct config {
 	char		*jwt_key;	/* NULL when none configured */
 	size_t		 jwt_key_len;
 	const char	*jwt_key_source;	/* "file PATH" or "QUETZAL_JWT_SECRET" */
+	char		*jwt_prev_key;	/* QUETZAL_JWT_SECRET_PREVIOUS_FILE, or NULL */
+	size_t		 jwt_prev_key_len;
 	long		 token_ttl;
 	long		 refresh_ttl;
 	int		 bcrypt_cost;

@@ -49,14 +49,24 @@ db_init(const char *conninfo, long statement_timeout_ms,
     const struct db_query *queries, size_t nqueries)
 {
 	snprintf(db.conninfo, sizeof(db.conninfo), "%s", conninfo);
-	/* enable_seqscan=off: every query of ours is built around an index,
-	 * but a prepared statement's generic plan is costed once, on the
-	 * statistics of that moment; planned on a table that was nearly
-	 * empty then, a list page went on sorting the whole table after it
-	 * had grown (docs/decisions.md).  Off, a sequential scan is taken
-	 * only where no index can serve. */
+	/*
+	 * Every named query is written, and tested (tests/integration/
+	 * test_*_plans.c), for its generic plan.  Left to choose,
+	 * PostgreSQL prices a generic `LIMIT $n` at a tenth of the table,
+	 * finds it dearer than the custom plans and plans every execution
+	 * anew (0.3-1 ms for a Conduit page, longer than running it); the
+	 * same guess passes jit_above_cost, and compiling a 20-row page
+	 * took 30 ms.  So: generic plans from the first run, no JIT.
+	 * enable_seqscan=off: every query of ours is built around an index,
+	 * but a generic plan is costed once, on the statistics of that
+	 * moment; planned on a table that was nearly empty then, a list page
+	 * went on sorting the whole table after it had grown
+	 * (docs/decisions.md).  Off, a sequential scan is taken only where
+	 * no index can serve.
+	 */
 	snprintf(db.options, sizeof(db.options), "-c statement_timeout=%ld "
-	    "-c enable_seqscan=off", statement_timeout_ms);
+	    "-c enable_seqscan=off -c jit=off "
+	    "-c plan_cache_mode=force_generic_plan", statement_timeout_ms);
 	db.queries = queries;
 	db.nqueries = nqueries;
 }
@@ -273,6 +283,7 @@ db_status_for(const char *sqlstate)
 	    strncmp(sqlstate, "22", 2) == 0)	/* data exceptions */
 		return 422;
 	if (strcmp(sqlstate, "57014") == 0 ||	/* statement timeout */
+	    strcmp(sqlstate, "25006") == 0 ||	/* read-only: a standby */
 	    strncmp(sqlstate, "08", 2) == 0 ||	/* connection exceptions */
 	    strncmp(sqlstate, "53", 2) == 0 ||	/* insufficient resources */
 	    strncmp(sqlstate, "57P", 3) == 0 ||	/* shutdown, crash */
@@ -280,6 +291,20 @@ db_status_for(const char *sqlstate)
 	    strcmp(sqlstate, "40P01") == 0)	/* deadlock */
 		return 503;
 	return 500;
+}
+
+/*
+ * 25006 (read_only_sql_transaction): this connection reached a server
+ * that no longer takes writes, a primary demoted to a standby while we
+ * were connected.  The connection itself is fine, so nothing else would
+ * drop it: drop it here, and the next request connects again, where
+ * libpq's target_session_attrs=read-write finds the new primary among
+ * the URL's hosts (README, Scaling out).
+ */
+static bool
+must_reconnect(const char *sqlstate)
+{
+	return strcmp(sqlstate, "25006") == 0;
 }
 
 static const char *
@@ -330,7 +355,8 @@ run(struct req *r, int q, const char *const *args, int nargs)
 	if (PQstatus(c->conn) != CONNECTION_OK) {
 		c->up = false;
 		state = NULL;
-	}
+	} else if (state != NULL && must_reconnect(state))
+		c->up = false;
 	status = db_status_for(state);
 	metrics_db_error(metrics_db_kind_of(state));
 	if (status == 503)
@@ -424,9 +450,12 @@ simple(struct req *r, const char *sql)
 	res = PQexec(c->conn, sql);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok) {
-		if (PQstatus(c->conn) != CONNECTION_OK)
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		bool broken = PQstatus(c->conn) != CONNECTION_OK;
+
+		if (broken || (state != NULL && must_reconnect(state)))
 			c->up = false;
-		metrics_db_error(metrics_db_kind_of(c->up ?
+		metrics_db_error(metrics_db_kind_of(!broken ?
 		    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL));
 		log_msg(LOG_ERR, "%s failed: request_id=%s", sql,
 		    r->request_id);

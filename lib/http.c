@@ -453,6 +453,23 @@ http_fail(struct req *r)
 			json_object *errs = json_object_new_object();
 
 			json_object_object_add(errs, "body", list);
+			/* Also keyed by field, as RealWorld back ends answer
+			 * ({"email":["has already been taken"]}); "body" is
+			 * the list above. */
+			for (size_t i = 0; i < r->nerrors; i++) {
+				const char	*f = r->errors[i].field;
+				json_object	*fl;
+
+				if (strcmp(f, "body") == 0)
+					continue;
+				if (!json_object_object_get_ex(errs, f, &fl)) {
+					fl = json_object_new_array();
+					json_object_object_add(errs, f, fl);
+				}
+				json_object_array_add(fl,
+				    json_object_new_string(
+				    r->errors[i].message));
+			}
 			json_object_object_add(o, "errors", errs);
 		}
 		return send_object(r, status, "application/json", o);

@@ -418,6 +418,67 @@ field_find(const struct jsonx_field *fields, const char *name, size_t *idx)
 	return NULL;
 }
 
+/* An array of strings as a text[] literal: each element quoted, '"' and
+ * '\\' escaped. */
+static int
+read_strings(struct req *r, const struct jsonx_field *f, json_object *v,
+    const char **dst)
+{
+	size_t	 n, cap, at = 0;
+	char	*out;
+
+	if (!json_object_is_type(v, json_type_array))
+		return http_invalid(r, f->name, "type",
+		    "must be an array of strings");
+	n = json_object_array_length(v);
+	if (n > JSONX_MAX_ITEMS)
+		return http_invalid(r, f->name, "too_long", arena_printf(
+		    r->arena, "must have at most %d items", JSONX_MAX_ITEMS));
+	cap = 3;
+	for (size_t i = 0; i < n; i++) {
+		json_object	*e = json_object_array_get_idx(v, i);
+		const char	*s;
+		size_t		 len, chars;
+
+		if (!json_object_is_type(e, json_type_string))
+			return http_invalid(r, f->name, "type",
+			    "must be an array of strings");
+		s = json_object_get_string(e);
+		len = (size_t)json_object_get_string_len(e);
+		if (strlen(s) != len || !http_utf8_ok(s, len))
+			return http_invalid(r, f->name, "invalid_characters",
+			    "must be UTF-8 without NUL characters");
+		chars = utf8_chars(s, len);
+		if ((int64_t)chars < f->min || (f->max > 0 &&
+		    (int64_t)chars > f->max))
+			return http_invalid(r, f->name, "item_length",
+			    arena_printf(r->arena, "items must be %" PRId64
+			    " to %" PRId64 " characters long", f->min,
+			    f->max));
+		cap += 2 * len + 3;
+	}
+	out = arena_alloc(r->arena, cap);
+	out[at++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_object_get_string(
+		    json_object_array_get_idx(v, i));
+
+		if (i > 0)
+			out[at++] = ',';
+		out[at++] = '"';
+		for (; *s != '\0'; s++) {
+			if (*s == '"' || *s == '\\')
+				out[at++] = '\\';
+			out[at++] = *s;
+		}
+		out[at++] = '"';
+	}
+	out[at++] = '}';
+	out[at] = '\0';
+	*dst = out;
+	return 0;
+}
+
 /* Converts one value; records a 422 and returns -1 when it does not fit. */
 static int
 read_value(struct req *r, const struct jsonx_field *f, json_object *v,
@@ -475,6 +536,8 @@ read_value(struct req *r, const struct jsonx_field *f, json_object *v,
 			    "must be a boolean");
 		*dst = json_object_get_boolean(v) ? "true" : "false";
 		return 0;
+	case JSONX_T_STRINGS:
+		return read_strings(r, f, v, dst);
 	case JSONX_T_DATE:
 		if (!json_object_is_type(v, json_type_string) ||
 		    !jsonx_is_date(json_object_get_string(v)))

@@ -24,7 +24,8 @@ enum jsonx_type {
 	JSONX_T_STRING = 1,
 	JSONX_T_INT,
 	JSONX_T_BOOL,
-	JSONX_T_DATE		/* "YYYY-MM-DD", a real calendar date */
+	JSONX_T_DATE,		/* "YYYY-MM-DD", a real calendar date */
+	JSONX_T_STRINGS		/* array of strings: a PostgreSQL text[] */
 };
 
 #define JSONX_REQUIRED	0x1	/* absent: 422 "required" */
@@ -47,7 +48,12 @@ struct jsonx_field {
 	{ #m, JSONX_T_BOOL, offsetof(T, m), (fl), 0, 0 }
 #define JSONX_DATE(T, m, fl) \
 	{ #m, JSONX_T_DATE, offsetof(T, m), (fl), 0, 0 }
+/* An array of at most JSONX_MAX_ITEMS strings, each lo..hi characters,
+ * read as a text[] literal ("{\"a\",\"b\"}") for a `$n::text[]`. */
+#define JSONX_STRINGS(T, m, fl, lo, hi) \
+	{ #m, JSONX_T_STRINGS, offsetof(T, m), (fl), (lo), (hi) }
 #define JSONX_END { NULL, 0, 0, 0, 0, 0 }
+#define JSONX_MAX_ITEMS	64
 
 /* Options of jsonx_read_ex. */
 #define JSONX_IGNORE_UNKNOWN	0x1	/* RealWorld: unknown fields ignored */

@@ -806,6 +806,62 @@ Test(tasks, of_20_writers_with_the_same_if_match_exactly_one_wins)
 
 /* --- delete --- */
 
+struct deleter {
+	struct test_user	*u;
+	const char		*path;
+	long			 status;
+};
+
+static void *
+delete_once(void *arg)
+{
+	struct deleter	*x = arg;
+	char		 auth[4200];
+	const char	*h[] = { auth, NULL };
+	struct resp	 r;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", x->u->token);
+	if (http_req("DELETE", x->path, h, NULL, &r) == 0)
+		x->status = r.status;
+	resp_free(&r);
+	return NULL;
+}
+
+/* Without If-Match, the losers of a delete race find the task gone: 404,
+ * never the 412 of a precondition nobody sent (the task was still in
+ * their statement's snapshot while they waited for its row lock). */
+Test(tasks, of_20_concurrent_deletes_one_is_204_and_the_rest_404)
+{
+	struct test_user	 u;
+	struct deleter		 x[20];
+	pthread_t		 t[20];
+	char			*id, path[128];
+	int			 gone = 0, absent = 0;
+
+	curl_global_init(CURL_GLOBAL_ALL);
+	test_user_new(&u);
+	for (int round = 0; round < 40; round++) {
+		id = task_new(&u, "{\"title\":\"contested delete\"}");
+		snprintf(path, sizeof(path), "%s", task_path(id));
+		for (int i = 0; i < 20; i++) {
+			x[i] = (struct deleter){ &u, path, 0 };
+			pthread_create(&t[i], NULL, delete_once, &x[i]);
+		}
+		gone = absent = 0;
+		for (int i = 0; i < 20; i++) {
+			pthread_join(t[i], NULL);
+			gone += x[i].status == 204;
+			absent += x[i].status == 404;
+		}
+		cr_assert_eq(gone, 1, "round %d: %d deletes answered 204",
+		    round, gone);
+		cr_assert_eq(absent, 19, "round %d: %d answered 404", round,
+		    absent);
+		free(id);
+	}
+}
+
+
 Test(tasks, delete_answers_204_and_removes_the_row)
 {
 	struct test_user	 u;

@@ -121,6 +121,61 @@ Test(throttle, five_wrong_logins_lock_the_account_by_email_or_username)
 	resp_free(&r);
 }
 
+/* The RealWorld login (POST /api/users/login) goes through the same
+ * gate and counter as /token: failures there lock the account here, and
+ * the other way round. */
+static struct resp
+conduit_login(const char *email, const char *password)
+{
+	char body[512];
+
+	snprintf(body, sizeof(body), "{\"user\":{\"email\":\"%s\","
+	    "\"password\":\"%s\"}}", email, password);
+	return http_json("POST", "/api/users/login", NULL, body);
+}
+
+Test(throttle, conduit_login_shares_the_account_counter)
+{
+	struct test_user u;
+	struct resp	 r;
+	char		*f, *ra;
+
+	test_user_new(&u);
+	for (int i = 0; i < 3; i++) {
+		r = conduit_login(u.email, "wrong password");
+		cr_assert_eq(r.status, 401, "try %d: %ld %s", i, r.status,
+		    r.body);
+		resp_free(&r);
+	}
+	for (int i = 0; i < 2; i++) {
+		r = login(u.username, "wrong password");
+		cr_assert_eq(r.status, 400);
+		resp_free(&r);
+	}
+	f = failures_of(u.id);
+	cr_assert_str_eq(f, "5");
+	free(f);
+	/* Locked at both doors, the right password included. */
+	r = conduit_login(u.email, u.password);
+	cr_assert_eq(r.status, 429, "%ld %s", r.status, r.body);
+	ra = resp_header(&r, "Retry-After");
+	cr_assert_not_null(ra);
+	cr_assert_gt(atoi(ra), 0);
+	free(ra);
+	cr_assert_not_null(strstr(r.body, "\"errors\""), "%s", r.body);
+	resp_free(&r);
+	r = login(u.email, u.password);
+	assert_locked(&r);
+	resp_free(&r);
+	/* The window passes: the right password works there and clears it. */
+	unlock(u.id);
+	r = conduit_login(u.email, u.password);
+	cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+	resp_free(&r);
+	f = failures_of(u.id);
+	cr_assert_null(f, "the counter stayed after a good login");
+}
+
 Test(throttle, a_name_no_account_has_answers_exactly_as_an_account)
 {
 	struct test_user u;

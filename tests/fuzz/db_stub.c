@@ -71,6 +71,7 @@ next_byte(void)
  *   J JSON (both NULL when the row was not found)   j JSON   h bcrypt hash
  *   r role   v token version   m migration number   f family (uuid)
  *   n a count or a number of seconds (0 by default: not locked)
+ *   s an article slug
  * ONE: exactly one row whenever it succeeds; W: it writes; U: a unique
  * index can refuse it (409).
  */
@@ -93,6 +94,31 @@ static const struct shape {
 	{ "throttle_locked_for",	"n",		ONE },
 	{ "throttle_failed",		"n",		ONE | W },
 	{ "throttle_clear",		"",		W },
+	{ "pg_connection_limits",	"nn",		ONE },
+	/* Conduit (RealWorld) */
+	{ "article_list",		"j",		ONE },
+	{ "article_list_tag",		"j",		ONE },
+	{ "article_list_author",	"j",		ONE },
+	{ "article_list_favorited",	"j",		ONE },
+	{ "article_list_filtered",	"j",		ONE },
+	{ "article_feed",		"oj",		ONE },
+	{ "article_get",		"j",		0 },
+	{ "article_insert",		"osj",		ONE | W | U },
+	{ "article_update",		"obbJ",		ONE | W },
+	{ "article_delete",		"obbc",		ONE | W },
+	{ "article_favorite",		"oJ",		ONE | W },
+	{ "article_unfavorite",		"oJ",		ONE | W },
+	{ "tag_list",			"j",		ONE },
+	{ "comment_insert",		"obJ",		ONE | W },
+	{ "comment_list",		"j",		0 },
+	{ "comment_delete",		"obbbc",	ONE | W },
+	{ "conduit_user_insert",	"irvj",		ONE | W | U },
+	{ "conduit_user_login",		"irvjhb",	0 },
+	{ "conduit_user_get",		"irvj",		0 },
+	{ "conduit_user_update",	"irvj",		W | U },
+	{ "profile_get",		"j",		0 },
+	{ "profile_follow",		"oJb",		ONE | W },
+	{ "profile_unfollow",		"oJ",		ONE | W },
 	{ "task_get",			"oEJ",		ONE },
 	{ "task_insert",		"iEj",		W },
 	{ "task_replace",		"oEJb",		ONE | W },
@@ -170,6 +196,8 @@ value(int kind, unsigned v, bool found)
 		return v % 2 ? "0" : "999999";
 	case 'f':
 		return "3f8e0e0c-1a2b-4c3d-8e9f-0a1b2c3d4e5f";
+	case 's':
+		return v % 2 ? "how-to-train-your-dragon-42" : "a";
 	case 'n':
 		return v % 2 ? "3600" : "0";
 	default:

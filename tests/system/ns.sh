@@ -146,3 +146,87 @@ ns_down()
 	fi
 	NS_PID='' NS_UNSHARE_PID='' NS_CGROUP='' NS_DIR=''
 }
+
+# ---------------------------------------------------------------- named hosts
+# Several systemd hosts at once (tests/system/multihost.sh): each named
+# host is an ns_up namespace of its own, and a "switch" namespace holds a
+# bridge with one veth pair per host (its end inside the host is eth0).
+# Everything lives in namespaces held by processes we started: killing
+# them (nsh_down_all) removes the hosts, the bridge and every veth.
+declare -A NSH_PID NSH_UNSHARE NSH_CGROUP NSH_DIR NSH_ADDR
+NSH_HOSTS=
+NSH_SWITCH_PID=
+NSH_SUBNET=10.77.0	# a /24 that lives only inside the switch namespace
+
+# nsh_switch_up: the bridge's namespace (a sleep holding a fresh netns).
+nsh_switch_up()
+{
+	setsid unshare --net sh -c 'ip link set lo up; ip link add br0 type bridge &&
+	    ip link set br0 up && exec sleep 86400' </dev/null >/dev/null 2>&1 &
+	NSH_SWITCH_PID=$!
+	disown "$NSH_SWITCH_PID"
+	for _ in $(seq 50); do
+		nsenter -t "$NSH_SWITCH_PID" -n ip link show br0 >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "nsh: no bridge in the switch namespace"
+	return 1
+}
+
+# nsh_up NAME OCTET [LIMIT]: boots host NAME (ns_up) and wires it to the
+# bridge as $NSH_SUBNET.OCTET/24 on eth0.  0 when it runs.
+nsh_up()
+{
+	local name=$1 octet=$2 limit=${3:-90} rc
+	NS_DIR='' NS_PID='' NS_UNSHARE_PID='' NS_CGROUP=''
+	ns_up "$limit"; rc=$?
+	NSH_PID[$name]=$NS_PID NSH_UNSHARE[$name]=$NS_UNSHARE_PID
+	NSH_CGROUP[$name]=$NS_CGROUP NSH_DIR[$name]=$NS_DIR
+	NSH_HOSTS="$NSH_HOSTS $name"
+	NS_DIR='' NS_PID='' NS_UNSHARE_PID='' NS_CGROUP=''
+	[ "$rc" = 0 ] || return 1
+	NSH_ADDR[$name]=$NSH_SUBNET.$octet
+	nsenter -t "$NSH_SWITCH_PID" -n ip link add "v-$name" type veth peer name eth0 \
+	    netns "${NSH_PID[$name]}" || return 1
+	nsenter -t "$NSH_SWITCH_PID" -n ip link set "v-$name" master br0 up || return 1
+	nsh "$name" ip addr add "${NSH_ADDR[$name]}/24" dev eth0 || return 1
+	nsh "$name" ip link set eth0 up
+	# No hostname: there is no UTS namespace, it would be the machine's.
+}
+
+# nsh NAME CMD...: CMD as root inside host NAME.
+nsh()
+{
+	local name=$1
+	shift
+	nsenter -t "${NSH_PID[$name]}" -m -p -n -r -w env -i \
+	    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	    LANG=C.UTF-8 HOME=/root SYSTEMD_PAGER= SYSTEMD_COLORS=0 "$@"
+}
+
+# nsh_link NAME up|down: plugs host NAME's cable into the bridge, or pulls it.
+nsh_link()
+{
+	nsenter -t "$NSH_SWITCH_PID" -n ip link set "v-$1" "$2"
+}
+
+# nsh_down_all: every host (ns_down each), then the switch.  Safe twice.
+nsh_down_all()
+{
+	local name
+	for name in $NSH_HOSTS; do
+		NS_PID=${NSH_PID[$name]} NS_UNSHARE_PID=${NSH_UNSHARE[$name]}
+		NS_CGROUP=${NSH_CGROUP[$name]} NS_DIR=${NSH_DIR[$name]}
+		ns_down
+	done
+	NSH_HOSTS=
+	if [ -n "$NSH_SWITCH_PID" ]; then
+		kill -KILL "$NSH_SWITCH_PID" 2>/dev/null
+		for _ in $(seq 50); do
+			kill -0 "$NSH_SWITCH_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$NSH_SWITCH_PID" 2>/dev/null && { echo "nsh: switch $NSH_SWITCH_PID survived"; NS_LEFTOVERS=1; }
+		NSH_SWITCH_PID=
+	fi
+}

@@ -409,6 +409,50 @@ t_kill9_worker_restarts()
 	[ "$newpid" != "$pid" ] && [ "$newpid" != 0 ]
 }
 
+# json_get KEY: the string or number value of KEY in the JSON on stdin.
+json_get() { sed -n 's/.*"'"$1"'" *: *"\{0,1\}\([^",}]*\).*/\1/p' | head -n1; }
+
+# api_user BASE: registers a fresh user through BASE (nginx) and prints
+# its access token.
+api_user()
+{
+	local base=$1 email
+	email="sys$$-$RANDOM@example.com"
+	ns curl -s --max-time 10 -o /dev/null -X POST -H 'Content-Type: application/json' \
+	    -d "{\"email\":\"$email\",\"password\":\"systest-password\"}" "$base/api/v1/users"
+	ns curl -s --max-time 10 -X POST --data-urlencode "username=$email" \
+	    -d password=systest-password "$base/api/v1/auth/token" | json_get access_token
+}
+
+# A DELETE whose worker died after PostgreSQL committed it must not be
+# sent again (the retry would answer 404 for a delete that happened): the
+# DELETE waits on a row lock, every worker is killed, the lock goes; the
+# old backend commits, and nginx answers 502, not 404.
+t_delete_is_never_sent_twice()
+{
+	local tok id code gone
+	tok=$(api_user http://127.0.0.1)
+	[ -n "$tok" ] || { note "no token"; return 1; }
+	id=$(http -X POST -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
+	    -d '{"title":"delete me once"}' http://127.0.0.1/api/v1/tasks | json_get id)
+	[ -n "$id" ] || { note "no task"; return 1; }
+	ns runuser -u postgres -- psql -XAtq -d quetzal -c "BEGIN; SELECT 1 FROM tasks WHERE id = $id FOR UPDATE; SELECT pg_sleep(4); COMMIT" >/dev/null 2>&1 &
+	local lpid=$!
+	sleep 0.5
+	ns curl -s -o /dev/null -w '%{http_code}' --max-time 20 -X DELETE \
+	    -H "Authorization: Bearer $tok" "http://127.0.0.1/api/v1/tasks/$id" >"$LOG/delete.code" 2>&1 &
+	local cpid=$!
+	sleep 1
+	ns systemctl kill -s KILL 'quetzal@*.service'
+	wait "$cpid"; wait "$lpid"
+	code=$(cat "$LOG/delete.code")
+	wait_for 15 all_workers_active || { note "workers not back"; return 1; }
+	gone=$(http -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" "http://127.0.0.1/api/v1/tasks/$id")
+	note "DELETE answered $code; then GET answered $gone"
+	[ "$gone" = 404 ] || { note "the DELETE did not commit (test setup)"; return 1; }
+	[ "$code" = 502 ] || { note "the DELETE was sent again (nginx retried it)"; return 1; }
+}
+
 # metric NAME [TEXT]: the sum of family NAME's samples (whose series
 # contains TEXT) in /metrics, read through nginx from loopback inside.
 metric()
@@ -786,6 +830,7 @@ if [ "$FAILED" = 0 ]; then
 	run_test journald_fields
 	run_test units_verify_and_exposure
 	run_test kill9_worker_restarts
+	run_test delete_is_never_sent_twice
 	run_test metrics_pool_wide
 	run_test second_deploy_changes_nothing
 	run_test redeploy_under_load_fails_nothing

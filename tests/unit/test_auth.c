@@ -22,7 +22,7 @@
 static const char		 secret[] =
     "0123456789abcdef0123456789abcdef-test-key";
 static const struct auth_key	 key = {
-	(const unsigned char *)secret, sizeof(secret) - 1, TTL
+	(const unsigned char *)secret, sizeof(secret) - 1, TTL, NULL
 };
 static struct arena		*a;
 static struct auth_claims	 c;
@@ -418,7 +418,7 @@ Test(auth, a_cache_is_tied_to_its_key)
 {
 	static const char		 s2[] = "a-completely-different-key-of-40-bytes!!";
 	const struct auth_key		 k2 = {
-		(const unsigned char *)s2, sizeof(s2) - 1, TTL
+		(const unsigned char *)s2, sizeof(s2) - 1, TTL, NULL
 	};
 	struct auth_cache		*c1 = auth_cache_new(&key);
 	struct auth_cache		*c2 = auth_cache_new(&k2);
@@ -429,4 +429,58 @@ Test(auth, a_cache_is_tied_to_its_key)
 	cr_assert_eq(auth_verify_cached(c2, t, NOW, a, &c, &why), -1);
 	auth_cache_free(c1);
 	auth_cache_free(c2);
+}
+
+/* Key rotation: the new key signs, the previous one still verifies what
+ * it signed until that expires (QUETZAL_JWT_SECRET_PREVIOUS_FILE). */
+static const char		 old_secret[] =
+    "the-key-before-the-rotation-0123456789";
+static const struct auth_key	 old_key = {
+	(const unsigned char *)old_secret, sizeof(old_secret) - 1, TTL, NULL
+};
+static const struct auth_key	 rotated = {
+	(const unsigned char *)secret, sizeof(secret) - 1, TTL, &old_key
+};
+
+Test(auth, a_token_of_the_previous_key_verifies_until_it_expires)
+{
+	const char *t;
+
+	cr_assert_eq(auth_issue(&old_key, "42", "user", 3, NOW, TTL, a, &t), 0);
+	refused(t, "a token of another key without rotation");
+	cr_assert_eq(auth_verify(&rotated, t, NOW, a, &c, &why), 0, "%s", why);
+	cr_assert_str_eq(c.sub, "42");
+	cr_assert_eq(c.ver, 3);
+	cr_assert_eq(auth_verify(&rotated, t, NOW + TTL - 1, a, &c, &why), 0,
+	    "%s", why);
+	cr_assert_eq(auth_verify(&rotated, t, NOW + TTL, a, &c, &why), -1,
+	    "an expired token of the previous key verified");
+	cr_assert_str_eq(why, "expired");
+}
+
+Test(auth, rotation_still_refuses_other_keys_and_algs)
+{
+	const char *t;
+	struct auth_cache *cache = auth_cache_new(&rotated);
+
+	/* Issued with the new key: verifies, also through the cache. */
+	cr_assert_eq(auth_issue(&rotated, "7", "user", 1, NOW, TTL, a, &t), 0);
+	cr_assert_eq(auth_verify(&rotated, t, NOW, a, &c, &why), 0, "%s", why);
+	cr_assert_eq(auth_verify(&key, t, NOW, a, &c, &why), 0,
+	    "auth_issue signed with something else than the current key");
+	cr_assert_eq(auth_verify_cached(cache, t, NOW, a, &c, &why), 0);
+	/* A third key, alg none, HS512 by the previous key: refused. */
+	t = sign(JWT_ALG_HS256, "a-third-key-that-nobody-configured!!", claims(""));
+	cr_assert_eq(auth_verify(&rotated, t, NOW, a, &c, &why), -1);
+	cr_assert_eq(auth_verify_cached(cache, t, NOW, a, &c, &why), -1);
+	t = sign(JWT_ALG_NONE, NULL, claims(""));
+	cr_assert_eq(auth_verify(&rotated, t, NOW, a, &c, &why), -1);
+	t = sign(JWT_ALG_HS512, old_secret, claims(""));
+	cr_assert_eq(auth_verify(&rotated, t, NOW, a, &c, &why), -1);
+	cr_assert_str_eq(why, "alg is not HS256");
+	/* The previous key's token through the cache, twice (hit). */
+	t = sign(JWT_ALG_HS256, old_secret, claims(""));
+	cr_assert_eq(auth_verify_cached(cache, t, NOW, a, &c, &why), 0, "%s", why);
+	cr_assert_eq(auth_verify_cached(cache, t, NOW, a, &c, &why), 0, "%s", why);
+	auth_cache_free(cache);
 }

@@ -134,3 +134,37 @@ Test(config, credentials_directory_is_the_default_key_file)
 	unlink(path);
 	rmdir(dir);
 }
+
+Test(config, previous_key_file_is_read_and_checked)
+{
+	struct config c;
+	char err[256], path[] = "/tmp/quetzal-prev-XXXXXX";
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "previous-0123456789abcdef0123456789\n", 36), 36);
+	close(fd);
+	set(0, "QUETZAL_JWT_SECRET", "0123456789abcdef0123456789abcdef");
+	set(1, "QUETZAL_JWT_SECRET_PREVIOUS_FILE", path);
+	cr_assert_eq(config_load(&c, get, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.jwt_prev_key_len, 35);
+	cr_assert_eq(memcmp(c.jwt_prev_key, "previous-", 9), 0);
+	config_cleanup(&c);
+	cr_assert_null(c.jwt_prev_key);
+
+	fd = open(path, O_WRONLY | O_TRUNC);
+	cr_assert_eq(write(fd, "short\n", 6), 6);
+	close(fd);
+	cr_assert_eq(config_load(&c, get, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "QUETZAL_JWT_SECRET_PREVIOUS_FILE"),
+	    "%s", err);
+	unlink(path);
+	cr_assert_eq(config_load(&c, get, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "QUETZAL_JWT_SECRET_PREVIOUS_FILE: "
+	    "cannot read"), "%s", err);
+
+	set(1, "QUETZAL_JWT_SECRET_PREVIOUS_FILE", "");
+	cr_assert_eq(config_load(&c, get, err, sizeof(err)), 0, "%s", err);
+	cr_assert_null(c.jwt_prev_key);
+	config_cleanup(&c);
+}

@@ -153,7 +153,18 @@ Test(http, envelopes_oauth_and_realworld)
 	http_invalid(&r, "email", "taken", "has already been taken");
 	cr_assert_eq(http_fail(&r), 422);
 	cr_assert_str_eq(r.resp_body,
-	    "{\"errors\":{\"body\":[\"email has already been taken\"]}}");
+	    "{\"errors\":{\"body\":[\"email has already been taken\"],"
+	    "\"email\":[\"has already been taken\"]}}");
+
+	/* A field called "body" (an article's) is not a key of its own. */
+	init(&r, "/");
+	r.envelope = HTTP_ENV_REALWORLD;
+	http_invalid(&r, "body", "empty", "can't be blank");
+	http_invalid(&r, "title", "empty", "can't be blank");
+	cr_assert_eq(http_fail(&r), 422);
+	cr_assert_str_eq(r.resp_body, "{\"errors\":{\"body\":[\"body can't "
+	    "be blank\",\"title can't be blank\"],\"title\":[\"can't be "
+	    "blank\"]}}");
 }
 
 Test(http, 401_has_www_authenticate)

@@ -214,6 +214,65 @@ Test(jsonx, dates)
 	cr_assert_not(jsonx_is_date(" 2024-01-0"));
 }
 
+struct tags_in {
+	const char *tags;
+};
+
+static const struct jsonx_field tags_fields[] = {
+	JSONX_STRINGS(struct tags_in, tags, JSONX_NULLABLE, 1, 5),
+	JSONX_END
+};
+
+static int
+read_tags(const char *body, struct tags_in *in)
+{
+	memset(&r, 0, sizeof(r));
+	memset(in, 0, sizeof(*in));
+	r.arena = a;
+	r.body = body;
+	r.body_len = strlen(body);
+	r.json = jsonx_parse(a, body, r.body_len, &why);
+	cr_assert_not_null(r.json, "%s", body);
+	return jsonx_read(&r, tags_fields, in, NULL);
+}
+
+Test(jsonx, string_arrays_become_quoted_text_array_literals)
+{
+	struct tags_in	 in;
+	char		 many[1024];
+	size_t		 n = 0;
+
+	cr_assert_eq(read_tags("{\"tags\":[\"a\",\"b c\",\"q\\\"x\",\"b\\\\s\","
+	    "\"{,}\",\"é\"]}", &in), 0);
+	cr_assert_str_eq(in.tags,
+	    "{\"a\",\"b c\",\"q\\\"x\",\"b\\\\s\",\"{,}\",\"é\"}");
+	cr_assert_eq(read_tags("{\"tags\":[]}", &in), 0);
+	cr_assert_str_eq(in.tags, "{}");
+	cr_assert_eq(read_tags("{\"tags\":null}", &in), 0);
+	cr_assert_null(in.tags);
+
+	cr_assert_eq(read_tags("{\"tags\":\"a\"}", &in), -1);
+	cr_assert(has_error("tags", "type"));
+	cr_assert_eq(read_tags("{\"tags\":[\"a\",1]}", &in), -1);
+	cr_assert(has_error("tags", "type"));
+	cr_assert_eq(read_tags("{\"tags\":[[\"a\"]]}", &in), -1);
+	cr_assert(has_error("tags", "type"));
+	cr_assert_eq(read_tags("{\"tags\":[\"\"]}", &in), -1);
+	cr_assert(has_error("tags", "item_length"));
+	cr_assert_eq(read_tags("{\"tags\":[\"toolong\"]}", &in), -1);
+	cr_assert(has_error("tags", "item_length"));
+	cr_assert_eq(read_tags("{\"tags\":[\"a\\u0000b\"]}", &in), -1);
+	cr_assert(has_error("tags", "invalid_characters"));
+
+	n += (size_t)snprintf(many, sizeof(many), "{\"tags\":[");
+	for (int i = 0; i <= JSONX_MAX_ITEMS; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "%s\"t\"",
+		    i ? "," : "");
+	snprintf(many + n, sizeof(many) - n, "]}");
+	cr_assert_eq(read_tags(many, &in), -1);
+	cr_assert(has_error("tags", "too_long"));
+}
+
 /* Issue 11 item 2: what json-c 0.16 let through, each with its answer. */
 static int
 scan_status(const char *s, size_t len)

@@ -143,3 +143,41 @@ Test(openapi, every_route_lists_400_405_and_415)
 			    app_routes[i].pattern);
 	}
 }
+
+/* Every "$ref" names something the document has ("#/components/..."). */
+static void
+check_refs(json_object *o, const char *where)
+{
+	if (json_object_is_type(o, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			check_refs(json_object_array_get_idx(o, i), where);
+		return;
+	}
+	if (!json_object_is_type(o, json_type_object))
+		return;
+	json_object_object_foreach(o, key, val) {
+		if (strcmp(key, "$ref") == 0) {
+			const char	*ref = json_object_get_string(val);
+			char		 part[256];
+			json_object	*at = doc;
+
+			cr_assert(strncmp(ref, "#/", 2) == 0, "%s", ref);
+			for (const char *p = ref + 2; at != NULL && *p != '\0';) {
+				size_t n = strcspn(p, "/");
+
+				snprintf(part, sizeof(part), "%.*s", (int)n, p);
+				if (!json_object_object_get_ex(at, part, &at))
+					at = NULL;
+				p += n + (p[n] == '/');
+			}
+			cr_assert_not_null(at, "%s (in %s) names nothing", ref,
+			    where);
+		} else
+			check_refs(val, key);
+	}
+}
+
+Test(openapi, every_ref_resolves)
+{
+	check_refs(doc, "the document");
+}
