@@ -39,6 +39,7 @@ static size_t		 script_len, script_pos;
 static bool		 in_tx;
 static const char	*good_hash;
 unsigned		 fuzz_db_calls, fuzz_db_writes;
+bool			 fuzz_db_last_wrote;
 
 void
 fuzz_db_script(const uint8_t *s, size_t len)
@@ -47,6 +48,7 @@ fuzz_db_script(const uint8_t *s, size_t len)
 	script_len = len;
 	script_pos = 0;
 	fuzz_db_calls = fuzz_db_writes = 0;
+	fuzz_db_last_wrote = false;
 }
 
 void
@@ -337,7 +339,8 @@ static int
 outcome(struct req *r, int q, unsigned b)
 {
 	fuzz_db_calls++;
-	if (has(q, W))
+	fuzz_db_last_wrote = has(q, W);
+	if (fuzz_db_last_wrote)
 		fuzz_db_writes++;
 	if (((b & 7) == 7 && !has(q, U)) || ((b & 7) == 5 && has(q, ONE)))
 		b &= ~7u;

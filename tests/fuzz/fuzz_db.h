@@ -3,6 +3,7 @@
 #ifndef TESTS_FUZZ_FUZZ_DB_H
 #define TESTS_FUZZ_FUZZ_DB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,5 +20,7 @@ void		 fuzz_db_hash(const char *hash);
 void		 fuzz_db_check(void);
 /* Calls since fuzz_db_script, and those of statements that write. */
 extern unsigned	 fuzz_db_calls, fuzz_db_writes;
+/* Whether the last call was of a statement that writes. */
+extern bool	 fuzz_db_last_wrote;
 
 #endif
