@@ -3,13 +3,14 @@
 -- same round trip, that the user still exists, is active and has that
 -- token version: the first column, ok, is true only then (NULL when the
 -- user is gone), and the handler answers 401 otherwise.  Another user's
--- task is never found.  The task JSON, the ETag and the list cursor come
--- from task_json(), task_etag() and task_cursor() (migration 0003).
+-- task is never found.  The task JSON is the row's doc, task_json() stored
+-- when the row was written (migration 0013); the ETag and the list cursor
+-- come from task_etag() and task_cursor() (migration 0003).
 
 -- name: task_get
 -- ok, ETag, task JSON; ETag and JSON are NULL when the task is not found.
 SELECT u.is_active AND u.token_version = $2::integer,
-    task_etag(t), CASE WHEN t.id IS NOT NULL THEN task_json(t) END
+    task_etag(t), t.doc
 FROM users u
 LEFT JOIN tasks t ON t.id = $3::bigint AND t.owner_id = u.id
 WHERE u.id = $1::bigint;
@@ -21,7 +22,7 @@ INSERT INTO tasks (owner_id, title, description, due_date, done)
 SELECT u.id, $3::text, $4::text, $5::date, coalesce($6::boolean, false)
 FROM users u
 WHERE u.id = $1::bigint AND u.is_active AND u.token_version = $2::integer
-RETURNING id, task_etag(tasks), task_json(tasks);
+RETURNING id, task_etag(tasks), doc;
 
 -- name: task_replace
 -- PUT: $3 id, $4 title, $5 description, $6 due_date, $7 done (NULL:
@@ -39,7 +40,7 @@ WITH auth AS (
 	    AND ($8::integer[] IS NULL OR t.version = ANY ($8::integer[]))
 	RETURNING t
 )
-SELECT (SELECT ok FROM auth), task_etag(upd.t), task_json(upd.t),
+SELECT (SELECT ok FROM auth), task_etag(upd.t), (upd.t).doc,
     EXISTS (SELECT FROM tasks WHERE id = $3::bigint AND owner_id = $1::bigint)
 FROM (VALUES (1)) AS one
 LEFT JOIN upd ON true;
@@ -64,7 +65,7 @@ WITH auth AS (
 	    AND ($10::integer[] IS NULL OR t.version = ANY ($10::integer[]))
 	RETURNING t
 )
-SELECT (SELECT ok FROM auth), task_etag(upd.t), task_json(upd.t),
+SELECT (SELECT ok FROM auth), task_etag(upd.t), (upd.t).doc,
     EXISTS (SELECT FROM tasks WHERE id = $3::bigint AND owner_id = $1::bigint)
 FROM (VALUES (1)) AS one
 LEFT JOIN upd ON true;
@@ -103,11 +104,11 @@ WITH auth AS (
 	ORDER BY t.created_at DESC, t.id DESC
 	LIMIT $5::integer + 1
 )
-SELECT (SELECT ok FROM auth), json_build_object(
-    'items', coalesce(json_agg(task_json(p.t) ORDER BY p.n)
-	FILTER (WHERE p.n <= $5::integer), '[]'),
-    'next_cursor', CASE WHEN count(*) > $5::integer THEN
-	min(task_cursor(p.t)) FILTER (WHERE p.n = $5::integer) END)
+SELECT (SELECT ok FROM auth), '{"items":[' || coalesce(
+    string_agg((p.t).doc, ',' ORDER BY p.n) FILTER (WHERE p.n <= $5::integer),
+    '') || '],"next_cursor":' || CASE WHEN count(*) > $5::integer THEN
+	to_json(min(task_cursor(p.t)) FILTER (WHERE p.n = $5::integer))::text
+    ELSE 'null' END || '}'
 FROM page p;
 
 -- name: task_list_done
@@ -125,11 +126,11 @@ WITH auth AS (
 	ORDER BY t.created_at DESC, t.id DESC
 	LIMIT $5::integer + 1
 )
-SELECT (SELECT ok FROM auth), json_build_object(
-    'items', coalesce(json_agg(task_json(p.t) ORDER BY p.n)
-	FILTER (WHERE p.n <= $5::integer), '[]'),
-    'next_cursor', CASE WHEN count(*) > $5::integer THEN
-	min(task_cursor(p.t)) FILTER (WHERE p.n = $5::integer) END)
+SELECT (SELECT ok FROM auth), '{"items":[' || coalesce(
+    string_agg((p.t).doc, ',' ORDER BY p.n) FILTER (WHERE p.n <= $5::integer),
+    '') || '],"next_cursor":' || CASE WHEN count(*) > $5::integer THEN
+	to_json(min(task_cursor(p.t)) FILTER (WHERE p.n = $5::integer))::text
+    ELSE 'null' END || '}'
 FROM page p;
 
 -- name: task_list_q
@@ -152,9 +153,9 @@ WITH auth AS (
 	ORDER BY t.created_at DESC, t.id DESC
 	LIMIT $5::integer + 1
 )
-SELECT (SELECT ok FROM auth), json_build_object(
-    'items', coalesce(json_agg(task_json(p.t) ORDER BY p.n)
-	FILTER (WHERE p.n <= $5::integer), '[]'),
-    'next_cursor', CASE WHEN count(*) > $5::integer THEN
-	min(task_cursor(p.t)) FILTER (WHERE p.n = $5::integer) END)
+SELECT (SELECT ok FROM auth), '{"items":[' || coalesce(
+    string_agg((p.t).doc, ',' ORDER BY p.n) FILTER (WHERE p.n <= $5::integer),
+    '') || '],"next_cursor":' || CASE WHEN count(*) > $5::integer THEN
+	to_json(min(task_cursor(p.t)) FILTER (WHERE p.n = $5::integer))::text
+    ELSE 'null' END || '}'
 FROM page p;

@@ -307,3 +307,39 @@ Test(tasks_handlers, a_database_that_is_away_is_503)
 	free(id);
 	free(uid);
 }
+
+/*
+ * Migration 0013: the stored doc is task_json() of the row as it is now,
+ * byte for byte, whoever writes it: an insert with defaults, an UPDATE
+ * from psql (the version and updated_at triggers run before doc's), and
+ * text that JSON must escape.
+ */
+Test(tasks_handlers, the_stored_doc_is_task_json_of_the_row)
+{
+	struct test_user	 u;
+	const char		*p[2];
+	char			*id, *v;
+
+	test_user_new(&u);
+	p[0] = u.id;
+	id = app_db_value("INSERT INTO tasks (owner_id, title, description) "
+	    "VALUES ($1, 'doc \"quoted\" \\ tab\t é 🦜', E'line\\nnext') "
+	    "RETURNING id", 1, p);
+	cr_assert_not_null(id);
+	p[0] = id;
+	v = app_db_value("SELECT doc = task_json(t)::text AND doc::json IS "
+	    "NOT NULL FROM tasks t WHERE id = $1", 1, p);
+	cr_assert_str_eq(v, "t", "doc differs from task_json after insert");
+	free(v);
+	free(app_db_value("UPDATE tasks SET done = true, due_date = "
+	    "'2030-01-02' WHERE id = $1 RETURNING id", 1, p));
+	v = app_db_value("SELECT doc = task_json(t)::text AND version = 2 AND "
+	    "doc LIKE '%\"done\" : true%' FROM tasks t WHERE id = $1", 1, p);
+	cr_assert_str_eq(v, "t", "doc differs from task_json after update");
+	free(v);
+	v = app_db_value("SELECT count(*) FROM tasks t "
+	    "WHERE doc IS DISTINCT FROM task_json(t)::text", 0, NULL);
+	cr_assert_str_eq(v, "0", "%s tasks with a stale doc", v);
+	free(v);
+	free(id);
+}
