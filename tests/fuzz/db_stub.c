@@ -75,11 +75,14 @@ next_byte(void)
  *   n a count or a number of seconds (0 by default: not locked)
  *   s an article slug
  * ONE: exactly one row whenever it succeeds; W: it writes; U: a unique
- * index can refuse it (409).
+ * index can refuse it (409); P: its J is NULL only when a precondition
+ * failed, so a "not found" row has its first boolean (the precondition)
+ * false.
  */
 #define ONE	0x1
 #define W	0x2
 #define U	0x4
+#define P	0x8
 
 static const struct shape {
 	const char	*name;
@@ -106,12 +109,12 @@ static const struct shape {
 	{ "article_feed",		"oj",		ONE },
 	{ "article_get",		"j",		0 },
 	{ "article_insert",		"osj",		ONE | W | U },
-	{ "article_update",		"obbJ",		ONE | W },
+	{ "article_update",		"obbJ",		ONE | W | P },
 	{ "article_delete",		"obbc",		ONE | W },
 	{ "article_favorite",		"oJ",		ONE | W },
 	{ "article_unfavorite",		"oJ",		ONE | W },
 	{ "tag_list",			"j",		ONE },
-	{ "comment_insert",		"obJ",		ONE | W },
+	{ "comment_insert",		"obJ",		ONE | W | P },
 	{ "comment_list",		"j",		0 },
 	{ "comment_delete",		"obbbc",	ONE | W },
 	{ "conduit_user_insert",	"irvj",		ONE | W | U },
@@ -405,6 +408,8 @@ db_one(struct req *r, int q, const char *const *args, int nargs,
 		return rc;
 	for (int i = 0; i < nrow; i++)
 		row[i] = value(shape[i], (b >> 3) >> (i % 5), (b & 7) != 4);
+	if ((b & 7) == 4 && has(q, P) && strchr(shape, 'b') != NULL)
+		row[strchr(shape, 'b') - shape] = "f";
 	return 1;
 }
 
