@@ -346,19 +346,31 @@ http_header(struct req *r, const char *name, const char *fmt, ...)
 {
 	va_list	 ap;
 	char	*v, *line;
-	size_t	 len;
+	size_t	 old, nlen, vlen;
 
 	va_start(ap, fmt);
-	v = arena_vprintf(r->arena, fmt, ap);
+	if (strcmp(fmt, "%s") == 0) {	/* the usual case, without printf */
+		const char *s = va_arg(ap, const char *);
+
+		v = arena_strdup(r->arena, s != NULL ? s : "(null)");
+	} else
+		v = arena_vprintf(r->arena, fmt, ap);
 	va_end(ap);
 	for (char *p = v; *p != '\0'; p++)
 		if (*p == '\r' || *p == '\n')
 			*p = ' ';
-	line = arena_printf(r->arena, "%s%s: %s\r\n",
-	    r->resp_headers ? r->resp_headers : "", name, v);
-	len = strlen(line);
+	old = r->resp_headers ? r->resp_headers_len : 0;
+	nlen = strlen(name);
+	vlen = strlen(v);
+	line = arena_alloc(r->arena, old + nlen + vlen + 5);
+	if (old > 0)
+		memcpy(line, r->resp_headers, old);
+	memcpy(line + old, name, nlen);
+	memcpy(line + old + nlen, ": ", 2);
+	memcpy(line + old + nlen + 2, v, vlen);
+	memcpy(line + old + nlen + 2 + vlen, "\r\n", 3);
 	r->resp_headers = line;
-	r->resp_headers_len = len;
+	r->resp_headers_len = old + nlen + vlen + 4;
 }
 
 int

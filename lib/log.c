@@ -174,19 +174,73 @@ batch_line(char *buf, size_t at, size_t len)
 	batch.len += at;
 }
 
+/* Appends s as it is (bounded like put_fmt). */
+static size_t
+put_str(char *buf, size_t len, size_t at, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (at >= len - 1)
+		return len - 1;
+	if (n > len - 1 - at)
+		n = len - 1 - at;
+	memcpy(buf + at, s, n);
+	buf[at + n] = '\0';
+	return at + n;
+}
+
+/* Appends v in decimal. */
+static size_t
+put_int(char *buf, size_t len, size_t at, long long v)
+{
+	char		 t[24];
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v :
+			    (unsigned long long)v;
+	int		 n = 0;
+
+	do
+		t[n++] = (char)('0' + u % 10);
+	while ((u /= 10) > 0);
+	if (v < 0)
+		t[n++] = '-';
+	while (n > 0 && at < len - 1)
+		buf[at++] = t[--n];
+	buf[at] = '\0';
+	return at;
+}
+
+/* "ts=...Z level=..."; the text up to the second is kept per thread and
+ * made again only when the second changes (strftime and printf were a
+ * tenth of a request's instructions). */
 static size_t
 put_head(char *buf, size_t len, int level)
 {
-	struct timespec	ts;
-	struct tm	tm;
-	size_t		at;
+	static __thread time_t	 sec = -1;
+	static __thread char	 text[40];
+	struct timespec		 ts;
+	struct tm		 tm;
+	long			 ms;
+	size_t			 at;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	at = strftime(buf, len, "ts=%Y-%m-%dT%H:%M:%S", &tm);
-	at = put_fmt(buf, len, at, ".%03ldZ level=%s",
-	    ts.tv_nsec / 1000000, level_names[level]);
-	return at;
+	if (ts.tv_sec != sec) {
+		gmtime_r(&ts.tv_sec, &tm);
+		if (strftime(text, sizeof(text), "ts=%Y-%m-%dT%H:%M:%S",
+		    &tm) == 0)
+			text[0] = '\0';
+		sec = ts.tv_sec;
+	}
+	at = put_str(buf, len, 0, text);
+	ms = ts.tv_nsec / 1000000;
+	if (at + 4 < len) {
+		buf[at++] = '.';
+		buf[at++] = (char)('0' + ms / 100);
+		buf[at++] = (char)('0' + ms / 10 % 10);
+		buf[at++] = (char)('0' + ms % 10);
+		buf[at] = '\0';
+	}
+	at = put_str(buf, len, at, "Z level=");
+	return put_str(buf, len, at, level_names[level]);
 }
 
 void
@@ -277,13 +331,18 @@ log_request(const struct req *r, int64_t duration_us)
 		return;
 	}
 	at = put_head(buf, sizeof(buf), level);
-	at = put_fmt(buf, sizeof(buf), at,
-	    " msg=request request_id=%s method=%s path=", r->request_id,
-	    r->is_head ? "HEAD" : r->method);
+	at = put_str(buf, sizeof(buf), at, " msg=request request_id=");
+	at = put_str(buf, sizeof(buf), at, r->request_id);
+	at = put_str(buf, sizeof(buf), at, " method=");
+	at = put_str(buf, sizeof(buf), at, r->is_head ? "HEAD" : r->method);
+	at = put_str(buf, sizeof(buf), at, " path=");
 	at = put_value(buf, sizeof(buf), at, r->path ? r->path : "");
-	at = put_fmt(buf, sizeof(buf), at,
-	    " status=%d duration_us=%lld user_id=%s", r->status,
-	    (long long)duration_us, r->user_id ? r->user_id : "-");
+	at = put_str(buf, sizeof(buf), at, " status=");
+	at = put_int(buf, sizeof(buf), at, r->status);
+	at = put_str(buf, sizeof(buf), at, " duration_us=");
+	at = put_int(buf, sizeof(buf), at, (long long)duration_us);
+	at = put_str(buf, sizeof(buf), at, " user_id=");
+	at = put_str(buf, sizeof(buf), at, r->user_id ? r->user_id : "-");
 	if (r->err_detail != NULL && r->status >= 400 &&
 	    at < sizeof(buf) - 64) {
 		at = put_fmt(buf, sizeof(buf), at, " detail=");

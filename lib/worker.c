@@ -240,22 +240,50 @@ worker_render(struct req *r, size_t *len)
 {
 	bool		 no_body = r->is_head || r->status == 204 ||
 			    r->status == 304;
-	const char	*head;
-	char		*out;
-	size_t		 hlen, blen = no_body ? 0 : r->resp_len;
+	const char	*reason = http_reason(r->status);
+	const char	*extra = r->resp_headers ? r->resp_headers : "";
+	char		*out, *o, digits[24];
+	size_t		 blen = no_body ? 0 : r->resp_len, n;
+	size_t		 clen = r->status == 204 || r->status == 304 ? 0 :
+			    r->resp_len;
+	int		 status = r->status, d = 0;
 
-	head = arena_printf(r->arena, "Status: %d %s\r\n%s%s%s"
-	    "Content-Length: %zu\r\nX-Request-ID: %s\r\n%s\r\n", r->status,
-	    http_reason(r->status), r->resp_type ? "Content-Type: " : "",
-	    r->resp_type ? r->resp_type : "", r->resp_type ? "\r\n" : "",
-	    r->status == 204 || r->status == 304 ? 0 : r->resp_len,
-	    r->request_id, r->resp_headers ? r->resp_headers : "");
-	hlen = strlen(head);
-	out = arena_alloc(r->arena, hlen + blen);
-	memcpy(out, head, hlen);
-	if (blen > 0)
-		memcpy(out + hlen, r->resp_body, blen);
-	*len = hlen + blen;
+	/* "Status: %d %s\r\n[Content-Type: %s\r\n]Content-Length: %zu\r\n
+	 * X-Request-ID: %s\r\n<headers>\r\n<body>" without printf, which
+	 * was a tenth of the instructions of a GET. */
+	n = 96 + strlen(reason) + strlen(r->request_id) + strlen(extra) +
+	    (r->resp_type ? strlen(r->resp_type) : 0) + blen;
+	o = out = arena_alloc(r->arena, n);
+	o = stpcpy(o, "Status: ");
+	if (status < 100 || status > 999)
+		status = 500;
+	*o++ = (char)('0' + status / 100);
+	*o++ = (char)('0' + status / 10 % 10);
+	*o++ = (char)('0' + status % 10);
+	*o++ = ' ';
+	o = stpcpy(o, reason);
+	o = stpcpy(o, "\r\n");
+	if (r->resp_type) {
+		o = stpcpy(o, "Content-Type: ");
+		o = stpcpy(o, r->resp_type);
+		o = stpcpy(o, "\r\n");
+	}
+	o = stpcpy(o, "Content-Length: ");
+	do
+		digits[d++] = (char)('0' + clen % 10);
+	while ((clen /= 10) > 0);
+	while (d > 0)
+		*o++ = digits[--d];
+	o = stpcpy(o, "\r\nX-Request-ID: ");
+	o = stpcpy(o, r->request_id);
+	o = stpcpy(o, "\r\n");
+	o = stpcpy(o, extra);
+	o = stpcpy(o, "\r\n");
+	if (blen > 0) {
+		memcpy(o, r->resp_body, blen);
+		o += blen;
+	}
+	*len = (size_t)(o - out);
 	return out;
 }
 

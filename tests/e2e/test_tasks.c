@@ -386,6 +386,122 @@ Test(tasks, get_answers_the_task_with_its_etag)
 	free(id);
 }
 
+/* GET and POST answer byte for byte what task_json() and task_etag()
+ * give (the stored doc, migration 0013), for escapes, NULLs, early years
+ * and whole-second times. */
+Test(tasks, get_body_and_etag_are_byte_for_byte_task_json_and_task_etag)
+{
+	static const char *const bodies[] = {
+		"{\"title\":\"q\\\"uo\\\\te \\u0001\\u001f\\b\\f\\n\\r\\t/ "
+		    "\\u00e9 \\ud83d\\ude00 \\u007f\",\"description\":null}",
+		"{\"title\":\"x\",\"description\":\"a\\u2028b\",\"due_date\":"
+		    "\"0999-12-31\",\"done\":true}",
+		"{\"title\":\"y\",\"description\":\"\",\"due_date\":"
+		    "\"9999-01-01\"}",
+	};
+	struct test_user	 u;
+	struct resp		 r;
+	char			*id, *want, *etag, *want_etag;
+	size_t			 i;
+
+	test_user_new(&u);
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		/* POST answers the same, built the same way */
+		r = call("POST", "/api/v1/tasks", &u, bodies[i], NULL, NULL);
+		cr_assert_eq(r.status, 201, "%s", r.body);
+		id = strdup(resp_str(&r, "id"));
+		want = sql1("SELECT task_json(t)::text FROM tasks t "
+		    "WHERE id = $1", id, NULL);
+		want_etag = sql1("SELECT task_etag(t) FROM tasks t "
+		    "WHERE id = $1", id, NULL);
+		cr_assert_str_eq(r.body, want);
+		etag = resp_header(&r, "ETag");
+		cr_assert_str_eq(etag, want_etag);
+		free(etag);
+		free(want);
+		free(want_etag);
+		resp_free(&r);
+		if (i > 0)	/* whole seconds, and a half */
+			free(sql1("UPDATE tasks SET created_at = "
+			    "date_trunc('second', created_at) + $2::interval "
+			    "WHERE id = $1 RETURNING id", id,
+			    i == 1 ? "0 s" : "0.5 s", NULL));
+		want = sql1("SELECT task_json(t)::text FROM tasks t "
+		    "WHERE id = $1", id, NULL);
+		want_etag = sql1("SELECT task_etag(t) FROM tasks t "
+		    "WHERE id = $1", id, NULL);
+		r = call("GET", task_path(id), &u, NULL, NULL, NULL);
+		cr_assert_eq(r.status, 200, "%s", r.body);
+		cr_assert_str_eq(r.body, want);
+		etag = resp_header(&r, "ETag");
+		cr_assert_str_eq(etag, want_etag);
+		free(etag);
+		resp_free(&r);
+		/* the empty PATCH answers the same */
+		r = call("PATCH", task_path(id), &u, "{}", NULL, NULL);
+		cr_assert_eq(r.status, 200, "%s", r.body);
+		cr_assert_str_eq(r.body, want);
+		resp_free(&r);
+		free(want);
+		free(want_etag);
+		free(id);
+	}
+}
+
+/* A list page is its tasks' task_json() byte for byte (the stored doc,
+ * migration 0013) in {"items":[...],"next_cursor":...} with
+ * task_cursor(), on every page of a walk, the last one and an empty one. */
+Test(tasks, list_pages_are_byte_for_byte_what_postgresql_built)
+{
+	struct test_user	 u;
+	struct resp		 r;
+	char			*want, path[256], off[16], *cur = NULL;
+	int			 page;
+
+	test_user_new(&u);
+	free(task_new(&u, "{\"title\":\"a \\\"q\\\" \\\\ \\u0002 \\u00e9\","
+	    "\"description\":null,\"due_date\":\"2027-01-02\"}"));
+	free(task_new(&u, "{\"title\":\"b\",\"description\":\"x\\ny\","
+	    "\"done\":true}"));
+	free(task_new(&u, "{\"title\":\"c\"}"));
+	for (page = 0; page < 3; page++) {
+		snprintf(off, sizeof(off), "%d", page * 2);
+		want = sql1("SELECT '{\"items\":[' || coalesce(string_agg("
+		    "task_json(t)::text, ',' ORDER BY t.created_at DESC, t.id "
+		    "DESC), '') || '],\"next_cursor\":' || coalesce(to_json(("
+		    "SELECT task_cursor(x) FROM tasks x WHERE x.owner_id = $1 "
+		    "ORDER BY x.created_at DESC, x.id DESC OFFSET $2::integer "
+		    "+ 1 LIMIT 1 - (SELECT (count(*) <= $2::integer + 2)::"
+		    "integer FROM tasks WHERE owner_id = $1)))::text, 'null') "
+		    "|| '}' FROM (SELECT * FROM tasks WHERE owner_id = $1 "
+		    "ORDER BY created_at DESC, id DESC OFFSET $2::integer "
+		    "LIMIT 2) t", u.id, off, NULL);
+		if (cur == NULL)
+			snprintf(path, sizeof(path), "/api/v1/tasks?limit=2");
+		else
+			snprintf(path, sizeof(path),
+			    "/api/v1/tasks?limit=2&cursor=%s", cur);
+		r = call("GET", path, &u, NULL, NULL, NULL);
+		cr_assert_eq(r.status, 200, "%s", r.body);
+		cr_assert_str_eq(r.body, want, "page %d", page);
+		free(cur);
+		cur = resp_str(&r, "next_cursor") ?
+		    strdup(resp_str(&r, "next_cursor")) : NULL;
+		resp_free(&r);
+		free(want);
+		if (cur == NULL)
+			break;
+	}
+	cr_assert_eq(page, 1, "3 tasks at 2 a page: 2 pages");
+	free(cur);
+	/* an empty page */
+	r = call("GET", "/api/v1/tasks?q=nothing-has-this-title", &u, NULL,
+	    NULL, NULL);
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	cr_assert_str_eq(r.body, "{\"items\":[],\"next_cursor\":null}");
+	resp_free(&r);
+}
+
 Test(tasks, if_none_match_with_the_current_etag_is_304)
 {
 	struct test_user	 u;
