@@ -9,8 +9,10 @@
 #                        CPU per group
 #   make test            every suite: unit, integration and end-to-end
 #                        (against the sanitized build, valgrind, then the
-#                        plain build), system and multihost
+#                        plain build), system, multihost, and the fuzz
+#                        corpus replay
 #   make test-multihost  five hosts in namespaces (as root; else skipped)
+#   make fuzz            each libFuzzer target for FUZZ_SECONDS (600)
 #   make install DESTDIR= PREFIX=
 VERSION		:= 0.1.0
 PREFIX		?= /usr/local
@@ -193,6 +195,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-valgrind
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-stack
+	@$(MAKE) --no-print-directory fuzz-replay
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/quetzal
@@ -206,4 +209,5 @@ install: $(BIN)
 clean:
 	rm -rf build
 
+include tests/fuzz/fuzz.mk
 -include $(DEPS)

@@ -321,7 +321,9 @@ auth_verify_cached(struct auth_cache *c, const char *token, time_t now,
 	struct cache_slot	*s;
 	size_t			 len;
 
-	if (token == NULL || (len = strlen(token)) >= CACHE_TOKEN)
+	/* An empty token would match any empty slot (len 0), whose claims
+	 * may be left from a token evicted without a successor: no cache. */
+	if (token == NULL || (len = strlen(token)) == 0 || len >= CACHE_TOKEN)
 		return auth_verify(c->key, token, now, a, out, why);
 	s = &c->slots[slot_of(token, len)];
 	if (s->len == len && CRYPTO_memcmp(s->token, token, len) == 0) {

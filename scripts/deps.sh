@@ -10,6 +10,7 @@ pkgs=(
 	libsystemd-dev libcrypt-dev libcriterion-dev libcurl4-openssl-dev
 	postgresql-15 postgresql-client-15 nginx-light spawn-fcgi
 	python3-bcrypt wrk util-linux iproute2 systemd valgrind
+	clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -393,6 +393,27 @@ Test(auth, the_cache_gives_the_same_answers)
 	auth_cache_free(cache);
 }
 
+/* Found by tests/fuzz/fuzz_jwt.c: an empty token matched a slot emptied
+ * by a token whose claims did not fit, and got the claims left in it. */
+Test(auth, an_empty_token_never_hits_the_cache)
+{
+	struct auth_cache	*cache = auth_cache_new(&key);
+	const char		*t;
+
+	/* Every slot filled, then emptied by tokens whose role does not fit
+	 * a slot (24 bytes) but whose claims are valid. */
+	for (int i = 0; i < 2000; i++) {
+		cr_assert_eq(auth_issue(&key, "42", i < 1000 ? "admin" :
+		    "a-role-name-longer-than-a-slot", 5, NOW, TTL, a, &t), 0);
+		cr_assert_eq(auth_verify_cached(cache, t, NOW, a, &c, &why),
+		    0, "%s", why);
+	}
+	cr_assert_eq(auth_verify_cached(cache, "", NOW, a, &c, &why), -1);
+	cr_assert_str_eq(why, "malformed or over-long token");
+	cr_assert_null(c.sub);
+	auth_cache_free(cache);
+}
+
 Test(auth, a_cache_is_tied_to_its_key)
 {
 	static const char		 s2[] = "a-completely-different-key-of-40-bytes!!";
