@@ -1,5 +1,7 @@
 -- Users (SPEC 4.3): app/users.c and the authenticate hook of app/auth.c.
--- The user JSON comes from user_json() (migration 0002).  Queries that act
+-- The user JSON is the row's doc, user_json() (migration 0002) stored when
+-- the row was written (migration 0014); the admin list still builds it
+-- with user_json(), inside its json_agg.  Queries that act
 -- for the caller take the caller's id and token version, so a token that
 -- went stale since the hook looked finds no row (401).
 
@@ -7,7 +9,7 @@
 -- Registration: $1 email, $2 username, $3 full_name, $4 password hash.
 INSERT INTO users (email, username, full_name, password_hash)
 VALUES ($1, $2, $3, $4)
-RETURNING id, user_json(users);
+RETURNING id, doc;
 
 -- name: user_upsert_admin
 -- create-admin: $1 email, $2 username (for a new user), $3 password hash.
@@ -35,13 +37,13 @@ WHERE lower(email) = lower(normalize($1, NFC)) OR lower(username) = lower($1);
 
 -- name: user_get_self
 -- GET /users/me (ROUTE_TOKEN_ONLY): $1 user id, $2 token version.
-SELECT user_json(u) FROM users u
+SELECT u.doc FROM users u
 WHERE u.id = $1 AND u.token_version = $2 AND u.is_active;
 
 -- name: user_get
 -- GET /users/{id}: $1 id, $2 caller's id, $3 caller's role.  Someone
 -- else's account is no row unless the caller is an admin.
-SELECT user_json(u) FROM users u
+SELECT u.doc FROM users u
 WHERE u.id = $1 AND (u.id = $2 OR $3 = 'admin');
 
 -- name: user_password_hash
@@ -59,7 +61,7 @@ UPDATE users SET
 	email = coalesce($6, email),
 	password_hash = coalesce($7, password_hash)
 WHERE id = $1 AND token_version = $2 AND is_active
-RETURNING user_json(users);
+RETURNING doc;
 
 -- name: user_delete_self
 -- DELETE /users/me: $1 id, $2 token version.  What the user owns goes
@@ -76,7 +78,7 @@ UPDATE users SET
 	role = coalesce($4, role),
 	is_active = coalesce($5::boolean, is_active)
 WHERE id = $1
-RETURNING user_json(users);
+RETURNING doc;
 
 -- name: user_delete
 -- Admin DELETE /users/{id}: $1 id.

@@ -343,3 +343,35 @@ Test(users_handlers, the_token_endpoint_answers_in_the_oauth_shape)
 	cr_assert_null(r.resp_headers ? strstr(r.resp_headers,
 	    "WWW-Authenticate") : NULL);
 }
+
+/*
+ * Migration 0014: the stored doc is user_json() of the row as it is now,
+ * byte for byte, whoever writes it: an insert, an UPDATE from SQL (the
+ * token-version, email-NFC and updated_at triggers run before doc's), and
+ * text that JSON must escape.
+ */
+Test(users_handlers, the_stored_doc_is_user_json_of_the_row)
+{
+	struct test_user	 u;
+	const char		*p[1];
+	char			*v;
+
+	test_user_new(&u);
+	p[0] = u.id;
+	v = app_db_value("SELECT doc = user_json(u)::text AND doc::json IS "
+	    "NOT NULL FROM users u WHERE id = $1", 1, p);
+	cr_assert_str_eq(v, "t", "doc differs from user_json after insert");
+	free(v);
+	free(app_db_value("UPDATE users SET full_name = E'Ad\\u00e9 \"q\" "
+	    "\\\\ \\t 🦜', role = 'admin', email = 'E' || chr(769) || "
+	    "email WHERE id = $1 RETURNING id", 1, p));
+	v = app_db_value("SELECT doc = user_json(u)::text AND token_version > 1 "
+	    "AND doc LIKE '%\"role\" : \"admin\"%' AND doc LIKE '%É%' "
+	    "FROM users u WHERE id = $1", 1, p);
+	cr_assert_str_eq(v, "t", "doc differs from user_json after update");
+	free(v);
+	v = app_db_value("SELECT count(*) FROM users u "
+	    "WHERE doc IS DISTINCT FROM user_json(u)::text", 0, NULL);
+	cr_assert_str_eq(v, "0", "%s users with a stale doc", v);
+	free(v);
+}
