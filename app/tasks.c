@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "arena.h"
+#include "b64url.h"
 #include "db.h"
 #include "http.h"
 #include "jsonx.h"
@@ -190,22 +191,6 @@ if_match_versions(struct req *r, const char *id)
  * the query as a timestamptz text and an id.  Returns 0, or -1 with a 422
  * naming "cursor" for anything task_cursor() could not have written.
  */
-static int
-b64url_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 /* An integer as task_cursor() writes one: optional minus, no leading
  * zero, no "-0", at most 18 digits (years 1..9999 need 17). */
 static bool
@@ -225,31 +210,19 @@ cursor_decode(struct req *r, const char *cursor, const char **ts,
     const char **id)
 {
 	char		 raw[CURSOR_MAX], *dot;
-	size_t		 n = strlen(cursor), o = 0;
-	uint32_t	 acc = 0;
-	int		 bits = 0;
+	size_t		 n = strlen(cursor);
+	ssize_t		 o;
 	long long	 us, secs;
 	long		 frac;
 	struct tm	 tm;
 	time_t		 t;
 
-	if (n == 0 || n > CURSOR_MAX || n % 4 == 1)
+	if (n == 0 || n > CURSOR_MAX || (o = b64url_decode(cursor, n,
+	    (unsigned char *)raw, sizeof(raw) - 1)) < 0)
 		goto bad;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64url_value((unsigned char)cursor[i]);
-
-		if (v < 0)
-			goto bad;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			raw[o++] = (char)(acc >> bits & 0xff);
-		}
-	}
 	raw[o] = '\0';
 	/* A NUL inside would hide what follows it from the checks below. */
-	if (memchr(raw, '\0', o) != NULL)
+	if (memchr(raw, '\0', (size_t)o) != NULL)
 		goto bad;
 	/* "<microseconds>.<id>", both canonical: what task_cursor() writes */
 	dot = strchr(raw, '.');

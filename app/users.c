@@ -8,14 +8,13 @@
  */
 #include "handlers.h"
 
-#include <openssl/evp.h>
-
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
+#include "b64url.h"
 #include "db.h"
 #include "http.h"
 #include "jsonx.h"
@@ -407,34 +406,11 @@ users_get(struct req *r)
 static const char *
 cursor_decode(struct arena *a, const char *s)
 {
-	size_t		 n = strlen(s), padded;
-	char		*b64;
-	unsigned char	*raw;
-	int		 len;
+	size_t		 n = strlen(s);
+	unsigned char	*raw = arena_alloc(a, 32);
+	ssize_t		 len;
 
-	if (n == 0 || n > 32 || n % 4 == 1)
-		return NULL;
-	padded = (n + 3) / 4 * 4;
-	b64 = arena_alloc(a, padded + 1);
-	for (size_t i = 0; i < padded; i++) {
-		char c = i < n ? s[i] : '=';
-
-		if (c == '-')
-			c = '+';
-		else if (c == '_')
-			c = '/';
-		else if (c == '+' || c == '/')
-			return NULL;	/* not base64url */
-		b64[i] = c;
-	}
-	b64[padded] = '\0';
-	raw = arena_alloc(a, padded);
-	len = EVP_DecodeBlock(raw, (unsigned char *)b64, (int)padded);
-	if (len < 0)
-		return NULL;
-	/* EVP_DecodeBlock counts the padding as zero bytes. */
-	len -= (int)(padded - n);
-	if (len <= 0)
+	if (n == 0 || n > 32 || (len = b64url_decode(s, n, raw, 31)) <= 0)
 		return NULL;
 	raw[len] = '\0';
 	if (strlen((char *)raw) != (size_t)len || !route_is_id((char *)raw))

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/e2e/test_gaps.c - the smaller gaps of issue 11 item 3, through
- * nginx: a task cursor with a NUL inside, an undecodable query on a route
+ * nginx: a task cursor with a NUL inside, cursors in one spelling only, an undecodable query on a route
  * that reads none, repeated token parameters, ?limit=05, NFC and NFD
  * spellings of one email, nginx's own errors as problem+json, the 415 of a
  * JSON-only route, and emails in PostgreSQL's own log.
@@ -75,6 +75,62 @@ Test(gaps, a_task_cursor_with_a_nul_inside_is_422)
 	assert_problem(&r, 422);
 	cr_assert_str_eq(resp_str(&r, "errors.0.field"), "cursor");
 	resp_free(&r);
+}
+
+/* One key, one spelling: a cursor with blanks, padding or stray low bits
+ * in its last letter is not one the API wrote, even when a lenient
+ * decoder would read the same key from it. */
+Test(gaps, a_cursor_has_one_spelling)
+{
+	static const unsigned char key[] = "1700000000000000.12";
+	static const char letters[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	static const char *users_bad[] = {
+		"MTJ",		/* "12" with a stray low bit */
+		"%20MTI",	/* a leading blank */
+		"MTI%20",	/* a trailing blank */
+		"MTI%3D",	/* padded */
+		"M%0ATI",	/* a line break inside */
+	};
+	struct test_user u, admin;
+	char	 cur[64], odd[64], path[160];
+	struct resp r;
+	size_t	 n;
+
+	test_user_new(&u);
+	b64url(key, sizeof(key) - 1, cur);
+	n = strlen(cur);
+	snprintf(path, sizeof(path), "/api/v1/tasks?cursor=%s", cur);
+	r = http_get(path, u.token);
+	cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+	resp_free(&r);
+	/* 19 bytes: the last of 26 letters carries 4 unused bits. */
+	memcpy(odd, cur, n + 1);
+	odd[n - 1] = letters[strchr(letters, cur[n - 1]) - letters + 1];
+	snprintf(path, sizeof(path), "/api/v1/tasks?cursor=%s", odd);
+	r = http_get(path, u.token);
+	assert_problem(&r, 422);
+	cr_assert_str_eq(resp_str(&r, "errors.0.field"), "cursor");
+	resp_free(&r);
+	snprintf(path, sizeof(path), "/api/v1/tasks?cursor=%s%%3D%%3D", cur);
+	r = http_get(path, u.token);
+	assert_problem(&r, 422);
+	resp_free(&r);
+
+	test_admin_new(&admin);
+	r = http_get("/api/v1/users?cursor=MTI", admin.token);	/* "12" */
+	cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+	resp_free(&r);
+	for (size_t i = 0; i < sizeof(users_bad) / sizeof(users_bad[0]);
+	    i++) {
+		snprintf(path, sizeof(path), "/api/v1/users?cursor=%s",
+		    users_bad[i]);
+		r = http_get(path, admin.token);
+		assert_problem(&r, 422);
+		cr_assert_str_eq(resp_str(&r, "errors.0.field"), "cursor",
+		    "%s", users_bad[i]);
+		resp_free(&r);
+	}
 }
 
 Test(gaps, an_undecodable_query_is_400_on_every_route)
