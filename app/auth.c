@@ -240,7 +240,9 @@ int
 auth_token(struct req *r)
 {
 	struct token_in	 in;
-	const char	*row[5];	/* id, hash, is_active, role, ver */
+	/* id, hash, is_active, role, ver (NULL: no such user), the seconds
+	 * the subject stays locked, whether it has failures on record */
+	const char	*row[7];
 	const char	*refresh, *rrow[1], *uid;
 	struct hashgate_slot slot;
 	bool		 ok;
@@ -262,17 +264,24 @@ auth_token(struct req *r)
 	/* The gate first: when it is full the refusal costs no query. */
 	if (pwguard_enter(r, &slot) < 0)
 		return oauth_fail(r);
-	/* Nothing longer than an email names a user: no lookup. */
-	rc = strlen(in.username) > LOGIN_MAX ? 0 : db_one(r, Q_USER_LOGIN,
-	    DB_ARGS(in.username), DB_ROW(row));
-	uid = rc == 1 ? row[0] : NULL;
 	/* An unknown name is throttled as an account is: the answers and
 	 * their times do not tell whether the account exists.  One bcrypt
-	 * either way. */
-	if (rc < 0 || pwguard_check(r, uid, in.username) < 0) {
+	 * either way.  Nothing longer than an email names a user: no lookup,
+	 * the throttle's own query.  Otherwise one round trip brings the
+	 * user and the throttle's word. */
+	if (strlen(in.username) > LOGIN_MAX) {
+		row[0] = NULL;
+		rc = pwguard_check(r, NULL, in.username);
+	} else if (db_one(r, Q_USER_LOGIN, DB_ARGS(in.username),
+	    DB_ROW(row)) != 1)
+		rc = -1;
+	else
+		rc = pwguard_locked(r, row[5]);
+	if (rc < 0) {
 		pwguard_leave(&slot);
 		return oauth_fail(r);
 	}
+	uid = row[0];
 	ok = uid != NULL ? password_verify(in.password, row[1]) :
 	    password_verify_dummy(in.password);
 	pwguard_leave(&slot);
@@ -281,7 +290,8 @@ auth_token(struct req *r)
 			return oauth_fail(r);
 		return bad_grant(r, "Incorrect username or password");
 	}
-	if (pwguard_succeeded(r, uid) < 0)
+	/* A right password clears the record, when there is one. */
+	if (strcmp(row[6], "t") == 0 && pwguard_succeeded(r, uid) < 0)
 		return oauth_fail(r);
 	if (strcmp(row[2], "t") != 0)
 		return bad_grant(r, "Inactive user");

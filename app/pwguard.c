@@ -33,20 +33,26 @@ db_failed(struct req *r)
 }
 
 int
-pwguard_check(struct req *r, const char *user_id, const char *login)
+pwguard_locked(struct req *r, const char *secs_text)
 {
-	const char	*row[1];
-	long		 secs;
+	long secs = secs_text != NULL ? strtol(secs_text, NULL, 10) : 0;
 
-	if (db_one(r, Q_THROTTLE_LOCKED_FOR, DB_ARGS(user_id, login),
-	    DB_ROW(row)) != 1)
-		return db_failed(r);
-	secs = row[0] != NULL ? strtol(row[0], NULL, 10) : 0;
 	if (secs <= 0)
 		return 0;
 	http_header(r, "Retry-After", "%ld", secs);
 	return refuse(r, 429, "invalid_grant", "too many failed password "
 	    "attempts; try again later");
+}
+
+int
+pwguard_check(struct req *r, const char *user_id, const char *login)
+{
+	const char *row[1];
+
+	if (db_one(r, Q_THROTTLE_LOCKED_FOR, DB_ARGS(user_id, login),
+	    DB_ROW(row)) != 1)
+		return db_failed(r);
+	return pwguard_locked(r, row[0]);
 }
 
 int

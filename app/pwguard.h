@@ -18,6 +18,10 @@ struct req;
  * try a password now: 0 yes, -1 no (429 + Retry-After, or 503). */
 int	pwguard_check(struct req *r, const char *user_id, const char *login);
 
+/* The same answer from the throttle's seconds fetched with the user's row
+ * (sql/queries/users.sql user_login): 0, or -1 with 429 + Retry-After. */
+int	pwguard_locked(struct req *r, const char *secs);
+
 /* Counts a failed check: 0, or -1 with 503 when the database failed. */
 int	pwguard_failed(struct req *r, const char *user_id, const char *login);
 

@@ -30,10 +30,22 @@ WHERE id = $1 AND token_version = $2 AND is_active;
 -- name: user_login
 -- Token endpoint: $1 email or username, case-insensitive.  An email has
 -- an '@' and a username cannot, so at most one row matches.  Emails are
--- stored in NFC (migration 0012): so is the one given.
-SELECT id, password_hash, is_active, role, token_version
-FROM users
-WHERE lower(email) = lower(normalize($1, NFC)) OR lower(username) = lower($1);
+-- stored in NFC (migration 0012): so is the one given.  Always one row:
+-- id, password hash, is_active, role, token version (all NULL when no
+-- user has that name), then the throttle's word on the subject (the user,
+-- or the name as given; migration 0011): the seconds it stays locked (0:
+-- it may try) and whether it has failures on record, so that a login
+-- costs one round trip before bcrypt and a right password clears the
+-- record only when there is one.
+SELECT u.id, u.password_hash, u.is_active, u.role, u.token_version,
+    CASE WHEN f.locked_until > now()
+	THEN ceil(extract(epoch FROM f.locked_until - now()))::integer
+	ELSE 0 END,
+    f.subject IS NOT NULL
+FROM (SELECT 1) one
+LEFT JOIN users u ON lower(u.email) = lower(normalize($1, NFC))
+    OR lower(u.username) = lower($1)
+LEFT JOIN login_failures f ON f.subject = login_subject(u.id, $1);
 
 -- name: user_get_self
 -- GET /users/me (ROUTE_TOKEN_ONLY): $1 user id, $2 token version.

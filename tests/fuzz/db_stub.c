@@ -74,6 +74,8 @@ next_byte(void)
  *   r role   v token version   m migration number   f family (uuid)
  *   n a count or a number of seconds (0 by default: not locked)
  *   s an article slug
+ *   I H B R V  i, h, b, r and v of a LEFT JOINed row: NULL when it was
+ *   not found
  * ONE: exactly one row whenever it succeeds; W: it writes; U: a unique
  * index can refuse it (409); P: its J is NULL only when a precondition
  * failed, so a "not found" row has its first boolean (the precondition)
@@ -135,7 +137,7 @@ static const struct shape {
 	{ "user_insert",		"ij",		ONE | W | U },
 	{ "user_upsert_admin",		"ib",		ONE | W | U },
 	{ "user_auth_check",		"r",		0 },
-	{ "user_login",			"ihbrv",	0 },
+	{ "user_login",			"IHBRVnb",	ONE },
 	{ "user_get_self",		"j",		0 },
 	{ "user_get",			"j",		0 },
 	{ "user_password_hash",		"h",		0 },
@@ -205,6 +207,12 @@ value(int kind, unsigned v, bool found)
 		return v % 2 ? "how-to-train-your-dragon-42" : "a";
 	case 'n':
 		return v % 2 ? "3600" : "0";
+	case 'I':
+	case 'H':
+	case 'B':
+	case 'R':
+	case 'V':
+		return found ? value(kind - 'A' + 'a', v, found) : NULL;
 	default:
 		abort();
 	}
