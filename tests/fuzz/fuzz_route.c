@@ -61,7 +61,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	env[1] = arena_printf(a, "REQUEST_URI=%s", nl ? nl + 1 : s);
 	env[2] = NULL;
 	if (http_req_init(&r, a, env) < 0) {
-		FUZZ_CHECK(r.err_status == 400 && strcmp(r.path, "/") == 0);
+		/* An undecodable path routes nowhere ("/"); an undecodable
+		 * query keeps its (decoded, UTF-8) path for the log line:
+		 * either way a 400 that no handler sees. */
+		FUZZ_CHECK(r.err_status == 400 && r.path[0] == '/');
+		FUZZ_CHECK(http_utf8_ok(r.path, strlen(r.path)));
+		FUZZ_CHECK(strcmp(r.path, "/") == 0 || r.nquery == -1);
 		goto out;
 	}
 	FUZZ_CHECK(r.path[0] == '/' && r.query != NULL);
