@@ -163,6 +163,12 @@ test-stack: tests swagger
 	    $(if $(wildcard build/swagger-ui/index.html),,QUETZAL_TEST_NO_SWAGGER=1) \
 	    tests/support/with-stack.sh sh -c 'QUETZAL_TEST_HASHLOAD=1 \
 	    $(BUILD)/tests/e2e --filter "throttle/wrong_login_storm*"')
+	@echo "== a spare loop serves while the only loop waits on a write"
+	QUETZAL_BIN=$(CURDIR)/$(BIN) QUETZAL_TEST_ROOT=$(CURDIR) WORKERS=1 \
+	    QUETZAL_THREADS=1 QUETZAL_SPARE_LOOPS=1 KEEPALIVE=0 \
+	    $(if $(wildcard build/swagger-ui/index.html),,QUETZAL_TEST_NO_SWAGGER=1) \
+	    tests/support/with-stack.sh sh -c 'QUETZAL_TEST_SPARE=1 \
+	    $(BUILD)/tests/e2e --filter "spare/*"'
 	@echo "== workers stopped and killed under kept connections"
 	QUETZAL_BIN=$(CURDIR)/$(BIN) QUETZAL_TEST_ROOT=$(CURDIR) KEEPALIVE=1 \
 	    $(if $(wildcard build/swagger-ui/index.html),,QUETZAL_TEST_NO_SWAGGER=1) \

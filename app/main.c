@@ -90,6 +90,7 @@ cmd_serve(int argc, char **argv)
 	app.nroutes = app_nroutes;
 	app.max_body = app_config.max_body;
 	app.loops = app_config.threads;
+	app.spare_loops = app_config.spare_loops;
 	if (app_auth_init(&app_config) < 0 || hashgate_init_env() < 0)
 		return 1;
 	app.authenticate = app_authenticate;
@@ -200,11 +201,12 @@ cmd_check_config(int argc, char **argv)
 		    "verify)\n", app_config.jwt_prev_key_len);
 	printf("token ttl      %lds\nrefresh ttl    %lds\nbcrypt cost    "
 	    "%d\nmax body       %ld bytes\nstmt timeout   %ldms\n"
-	    "cors origins   %s\nthreads        %d per worker\n", app_config.token_ttl,
+	    "cors origins   %s\nthreads        %d per worker, and %d spare "
+	    "for writes\n", app_config.token_ttl,
 	    app_config.refresh_ttl, app_config.bcrypt_cost,
 	    app_config.max_body, app_config.statement_timeout_ms,
 	    app_config.cors_origins[0] ? app_config.cors_origins : "(none)",
-	    app_config.threads);
+	    app_config.threads, app_config.spare_loops);
 	{
 		char	*text = NULL;
 		size_t	 len = 0;

@@ -29,6 +29,7 @@ struct config {
 	int		 log_level;	/* enum log_level */
 	const char	*cors_origins;	/* "" when none */
 	int		 threads;	/* accept loops per worker process */
+	int		 spare_loops;	/* and spare ones, for writes */
 };
 
 #define CONFIG_MIN_KEY	32

@@ -12,6 +12,7 @@
 
 #include <libpq-fe.h>
 
+#include <ctype.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -28,7 +29,40 @@ static struct {
 	char			 options[256];
 	const struct db_query	*queries;
 	size_t			 nqueries;
+	bool			 writes[DB_MAX_QUERIES];	/* see db_set_write_hooks */
+	void			(*write_begin)(void);
+	void			(*write_end)(void);
 } db;
+
+/* Whether a statement may write: INSERT, UPDATE or DELETE anywhere in its
+ * text (the queries are written in upper case; a SELECT ... FOR UPDATE
+ * counts, which is harmless: it only decides when spare loops wake). */
+static bool
+may_write(const char *sql)
+{
+	static const char *const verbs[] = { "INSERT", "UPDATE", "DELETE" };
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		for (const char *p = sql; (p = strstr(p, verbs[i])) != NULL;
+		    p++) {
+			char after = p[strlen(verbs[i])];
+
+			bool word_start = p == sql ||
+			    (!isalnum((unsigned char)p[-1]) && p[-1] != '_');
+
+			if (word_start && !isalnum((unsigned char)after) &&
+			    after != '_')
+				return true;
+		}
+	return false;
+}
+
+void
+db_set_write_hooks(void (*begin)(void), void (*end)(void))
+{
+	db.write_begin = begin;
+	db.write_end = end;
+}
 
 struct db_conn {
 	PGconn			*conn;
@@ -74,6 +108,11 @@ db_init(const char *conninfo, long statement_timeout_ms,
 	    "-c plan_cache_mode=force_generic_plan", statement_timeout_ms);
 	db.queries = queries;
 	db.nqueries = nqueries;
+	if (nqueries > DB_MAX_QUERIES)
+		die("db_init: %zu queries, at most %d", nqueries,
+		    DB_MAX_QUERIES);
+	for (size_t i = 0; i < nqueries; i++)
+		db.writes[i] = may_write(queries[i].sql);
 }
 
 struct db_conn *
@@ -344,8 +383,14 @@ run(struct req *r, int q, const char *const *args, int nargs)
 		die("query %d called with %d arguments", q, nargs);
 	if (db_ensure(r) < 0)
 		return NULL;
-	res = PQexecPrepared(c->conn, db.queries[q].name, nargs, args, NULL,
-	    NULL, 0);
+	if (db.writes[q] && db.write_begin != NULL) {
+		db.write_begin();
+		res = PQexecPrepared(c->conn, db.queries[q].name, nargs, args,
+		    NULL, NULL, 0);
+		db.write_end();
+	} else
+		res = PQexecPrepared(c->conn, db.queries[q].name, nargs, args,
+		    NULL, NULL, 0);
 	if (res == NULL)
 		die("PQexecPrepared: out of memory");
 	arena_defer(r->arena, clear_result, res);

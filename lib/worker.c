@@ -71,7 +71,51 @@ struct worker_pool {
 	atomic_bool		 stopping;
 	int			 nloops;
 	struct worker_loop	*loops;
+	/* Spare loops (worker.h): statements that write, running now in
+	 * this process; the spare loops that sleep, and where. */
+	atomic_int		 writing;
+	atomic_int		 spare_sleeping;
+	pthread_mutex_t		 spare_lock;
+	pthread_cond_t		 spare_wake;
 };
+
+/* The process's pool, for the database's write hooks. */
+static struct worker_pool *the_pool;
+
+static void
+on_write_begin(void)
+{
+	struct worker_pool *p = the_pool;
+
+	if (atomic_fetch_add(&p->writing, 1) == 0 &&
+	    atomic_load(&p->spare_sleeping) > 0) {
+		pthread_mutex_lock(&p->spare_lock);
+		pthread_cond_broadcast(&p->spare_wake);
+		pthread_mutex_unlock(&p->spare_lock);
+	}
+}
+
+static void
+on_write_end(void)
+{
+	atomic_fetch_sub(&the_pool->writing, 1);
+}
+
+/* A spare loop without a kept connection sleeps while no write runs.
+ * Returns false when the pool stops. */
+static bool
+spare_wait(struct worker_pool *p)
+{
+	if (atomic_load(&p->writing) > 0)
+		return !atomic_load(&p->stopping);
+	pthread_mutex_lock(&p->spare_lock);
+	atomic_fetch_add(&p->spare_sleeping, 1);
+	while (atomic_load(&p->writing) == 0 && !atomic_load(&p->stopping))
+		pthread_cond_wait(&p->spare_wake, &p->spare_lock);
+	atomic_fetch_sub(&p->spare_sleeping, 1);
+	pthread_mutex_unlock(&p->spare_lock);
+	return !atomic_load(&p->stopping);
+}
 
 /* Blocks SIGTERM and SIGINT in this thread and in those it starts later;
  * returns a signalfd that becomes readable when one is pending, or -1. */
@@ -102,6 +146,9 @@ pool_stop(struct worker_pool *p)
 	atomic_store(&p->stopping, true);
 	if (write(p->stop_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_msg(LOG_ERR, "cannot wake the loops: %s", strerror(errno));
+	pthread_mutex_lock(&p->spare_lock);
+	pthread_cond_broadcast(&p->spare_wake);
+	pthread_mutex_unlock(&p->spare_lock);
 }
 
 /* Connects every loop's database, retrying for WORKER_DB_WAIT_MS when
@@ -513,6 +560,8 @@ loop_run(struct worker_loop *l)
 		bool		 body_read = false;
 		int		 w;
 
+		if (l->spare && fr.ipcFd < 0 && !spare_wait(p))
+			break;
 		w = loop_wait(l, epfd, fr.ipcFd, &watched, &gen);
 		if (w == 0)
 			break;
@@ -669,7 +718,9 @@ watchdog_check(struct worker_pool *p, int64_t usec, bool *silent)
 int
 worker_serve(const struct worker_app *app, const char *listen)
 {
-	struct worker_pool	 p = { .listen_fd = -1, .stop_fd = -1 };
+	struct worker_pool	 p = { .listen_fd = -1, .stop_fd = -1,
+				    .spare_lock = PTHREAD_MUTEX_INITIALIZER,
+				    .spare_wake = PTHREAD_COND_INITIALIZER };
 	pthread_t		*threads = NULL;
 	int			 sigfd, flags, status = 0, started = 0;
 	int64_t			 wd_usec = 0;
@@ -700,7 +751,8 @@ worker_serve(const struct worker_app *app, const char *listen)
 		log_msg(LOG_ERR, "eventfd: %s", strerror(errno));
 		return 1;
 	}
-	p.nloops = app->loops > 0 ? app->loops : 1;
+	p.nloops = (app->loops > 0 ? app->loops : 1) +
+	    (app->spare_loops > 0 ? app->spare_loops : 0);
 	if (p.nloops > WORKER_LOOPS_MAX)
 		p.nloops = WORKER_LOOPS_MAX;
 	p.loops = calloc((size_t)p.nloops, sizeof(*p.loops));
@@ -713,7 +765,11 @@ worker_serve(const struct worker_app *app, const char *listen)
 		p.loops[i].pool = &p;
 		p.loops[i].db = db_conn_new();
 		p.loops[i].arena = arena_new(64 * 1024);
+		p.loops[i].spare = i >= (app->loops > 0 ? app->loops : 1);
 	}
+	the_pool = &p;
+	if (app->spare_loops > 0)
+		db_set_write_hooks(on_write_begin, on_write_end);
 	if (sd_watchdog_enabled(0, &u) > 0 && u >= 4)
 		wd_usec = (int64_t)u;
 	if (wait_for_database(&p, sigfd) == 1)
@@ -729,8 +785,10 @@ worker_serve(const struct worker_app *app, const char *listen)
 		}
 	if (status == 0) {
 		sd_notify(0, "READY=1\nSTATUS=serving");
-		log_msg(LOG_INFO, "worker ready pid=%d loops=%d",
-		    (int)getpid(), p.nloops);
+		log_msg(LOG_INFO, "worker ready pid=%d loops=%d spare=%d",
+		    (int)getpid(), p.nloops - (app->spare_loops > 0 ?
+		    app->spare_loops : 0), app->spare_loops > 0 ?
+		    app->spare_loops : 0);
 	}
 	while (status == 0) {
 		struct pollfd pf[2] = {
@@ -766,6 +824,8 @@ out:
 		db_conn_free(p.loops[i].db);
 		arena_free(p.loops[i].arena);
 	}
+	db_set_write_hooks(NULL, NULL);
+	the_pool = NULL;
 	free(p.loops);
 	free(threads);
 	close(p.stop_fd);

@@ -13,6 +13,7 @@
 #define LIB_WORKER_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,8 @@ struct worker_loop {
 	void			*app_slot;	/* the app's, from loop_init */
 	unsigned long		 requests;	/* served by this loop */
 	int			 status;	/* exit status of the loop */
+	bool			 spare;		/* serves only while a write of
+						 * its process waits (below) */
 };
 
 struct worker_app {
@@ -53,6 +56,13 @@ struct worker_app {
 	long			 max_body;
 	/* Accept loops (threads) in this process; 0 means 1. */
 	int			 loops;
+	/* Spare loops, beside those: each sleeps until a loop of the process
+	 * runs a statement that writes, then takes new connections until it
+	 * has served one with no write running.  A write spends most of its
+	 * time waiting for its commit's WAL flush; the spare loops let other
+	 * requests (mostly other writes, whose commits then share a flush)
+	 * in meanwhile, without the cost of more loops for reads. */
+	int			 spare_loops;
 	/* Optional: called on the loop's thread before it serves (0, or -1
 	 * to stop the worker) and after it stopped; for loop->app_slot. */
 	int			(*loop_init)(struct worker_loop *loop);
