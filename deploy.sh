@@ -410,6 +410,9 @@ QUETZAL_DATABASE_URL=${opt_db:-$LOCAL_DB_URL}
 # Accept loops (threads) per worker; nginx keeps FastCGI connections open
 # only when there are enough of them (deploy.sh derives the number).
 #QUETZAL_THREADS=1
+# Spare loops per worker: asleep until a write waits for its commit, then
+# taking connections meanwhile (each holds a PostgreSQL connection).
+#QUETZAL_SPARE_LOOPS=3
 # Browser origins allowed by CORS (nginx answers them), comma-separated.
 #QUETZAL_CORS_ORIGINS=https://app.example.com
 # Addresses or CIDRs besides loopback that may read /metrics (Prometheus).

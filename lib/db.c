@@ -525,7 +525,14 @@ db_begin(struct req *r)
 int
 db_commit(struct req *r)
 {
-	return simple(r, "COMMIT");
+	int rc;
+
+	if (db.write_begin == NULL)
+		return simple(r, "COMMIT");
+	db.write_begin();	/* the WAL flush is what it waits for */
+	rc = simple(r, "COMMIT");
+	db.write_end();
+	return rc;
 }
 
 void
