@@ -81,6 +81,7 @@ pwguard_succeeded(struct req *r, const char *user_id)
 int
 pwguard_enter(struct req *r, struct hashgate_slot *s)
 {
+	r->hashes = true;
 	if (hashgate_enter(s))
 		return 0;
 	http_header(r, "Retry-After", "1");

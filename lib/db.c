@@ -30,7 +30,7 @@ static struct {
 	const struct db_query	*queries;
 	size_t			 nqueries;
 	bool			 writes[DB_MAX_QUERIES];	/* see db_set_write_hooks */
-	void			(*write_begin)(void);
+	bool			(*write_begin)(const struct req *r);
 	void			(*write_end)(void);
 } db;
 
@@ -58,7 +58,7 @@ may_write(const char *sql)
 }
 
 void
-db_set_write_hooks(void (*begin)(void), void (*end)(void))
+db_set_write_hooks(bool (*begin)(const struct req *r), void (*end)(void))
 {
 	db.write_begin = begin;
 	db.write_end = end;
@@ -383,8 +383,7 @@ run(struct req *r, int q, const char *const *args, int nargs)
 		die("query %d called with %d arguments", q, nargs);
 	if (db_ensure(r) < 0)
 		return NULL;
-	if (db.writes[q] && db.write_begin != NULL) {
-		db.write_begin();
+	if (db.writes[q] && db.write_begin != NULL && db.write_begin(r)) {
 		res = PQexecPrepared(c->conn, db.queries[q].name, nargs, args,
 		    NULL, NULL, 0);
 		db.write_end();
@@ -527,9 +526,9 @@ db_commit(struct req *r)
 {
 	int rc;
 
-	if (db.write_begin == NULL)
+	/* the WAL flush is what it waits for */
+	if (db.write_begin == NULL || !db.write_begin(r))
 		return simple(r, "COMMIT");
-	db.write_begin();	/* the WAL flush is what it waits for */
 	rc = simple(r, "COMMIT");
 	db.write_end();
 	return rc;

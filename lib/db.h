@@ -97,11 +97,13 @@ int		 db_conn_fd(const struct db_conn *c, unsigned *gen);
 void		 db_conn_quiet(struct db_conn *c);
 
 /* Called around each statement that may write (INSERT, UPDATE or DELETE
- * in its text), on the calling thread: the worker wakes its spare loops
- * while a write waits for its commit (worker.c).  Set once, before the
- * loops start; NULL for none. */
+ * in its text) and each COMMIT, on the calling thread: the worker wakes
+ * its spare loops while a write waits for its commit (worker.c).  end is
+ * called only when begin returned true.  Set once, before the loops
+ * start; NULL for none. */
 #define DB_MAX_QUERIES	256
-void		 db_set_write_hooks(void (*begin)(void), void (*end)(void));
+void		 db_set_write_hooks(bool (*begin)(const struct req *r),
+		    void (*end)(void));
 
 /* The HTTP status for a SQLSTATE ("23505" -> 409); 500 when unknown. */
 int		 db_status_for(const char *sqlstate);

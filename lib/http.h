@@ -48,6 +48,10 @@ struct req {
 	 * outside a worker: the process's own connection, lib/db.h). */
 	struct worker_loop *loop;
 	struct db_conn	*db;
+	/* Set when the request takes a place in the password-hash gate: its
+	 * writes do not wake the worker's spare loops (lib/worker.h), which
+	 * would only take more password requests for a gate that is full. */
+	bool		 hashes;
 
 	const char	*method;	/* "GET"; HEAD is answered as GET */
 	bool		 is_head;

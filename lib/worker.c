@@ -82,17 +82,20 @@ struct worker_pool {
 /* The process's pool, for the database's write hooks. */
 static struct worker_pool *the_pool;
 
-static void
-on_write_begin(void)
+static bool
+on_write_begin(const struct req *r)
 {
 	struct worker_pool *p = the_pool;
 
+	if (r->hashes)
+		return false;
 	if (atomic_fetch_add(&p->writing, 1) == 0 &&
 	    atomic_load(&p->spare_sleeping) > 0) {
 		pthread_mutex_lock(&p->spare_lock);
 		pthread_cond_broadcast(&p->spare_wake);
 		pthread_mutex_unlock(&p->spare_lock);
 	}
+	return true;
 }
 
 static void

@@ -547,7 +547,7 @@ db_status_for(const char *sqlstate)
 }
 
 void
-db_set_write_hooks(void (*begin)(void), void (*end)(void))
+db_set_write_hooks(bool (*begin)(const struct req *r), void (*end)(void))
 {
 	(void)begin;
 	(void)end;
