@@ -1,0 +1,13 @@
+-- 0015_login_subject_stable: login_subject() is inlined again (issue 10).
+--
+-- 0011 declared login_subject() IMMUTABLE, but its body calls
+-- convert_to(), which is STABLE.  PostgreSQL inlines a SQL function only
+-- when its body is no more volatile than its declaration, so every call
+-- went through the SQL-function executor: the body parsed and planned
+-- again at each execution of the statement that called it.  POST /token
+-- reads the throttle's record in the same statement as the user
+-- (user_login), joined on login_subject(); inlined, that join is an index
+-- lookup on login_failures' key and the statement costs PostgreSQL about
+-- a third less.  Nothing indexes login_subject(), so STABLE is free; the
+-- subjects it computes do not change.
+ALTER FUNCTION login_subject(bigint, text) STABLE;
