@@ -3,8 +3,9 @@
  * password.c - bcrypt.  New hashes come from libxcrypt: crypt_gensalt_rn()
  * for the salt, crypt_rn() for the hash (it returns NULL, not a "*0"
  * failure token, when a setting is malformed).  Its scratch area, struct
- * crypt_data, is 32 KB: one copy per thread (a worker may run several),
- * wiped after each use.  Stored $2b$ and $2y$ hashes are checked with
+ * crypt_data, is 32 KB: one copy per thread that hashes (a worker may
+ * run several threads), allocated on its first use, wiped after each use
+ * and freed with the thread.  Stored $2b$ and $2y$ hashes are checked with
  * lib/bcrypt.c, the same function without libxcrypt's self-test after
  * every hash, once its known-answer test passed in this process;
  * anything else (a $2a$ hash, a failed self-test) with libxcrypt.
@@ -17,16 +18,47 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "bcrypt.h"
 #include "log.h"
 #include "metrics.h"
 
-static _Thread_local struct crypt_data scratch;
+static _Thread_local struct crypt_data *scratch_mem;
+static pthread_key_t		scratch_key;
+static pthread_once_t		scratch_once = PTHREAD_ONCE_INIT;
 static char			dummy[PASSWORD_HASH_SIZE];
 static pthread_once_t		selftest_once = PTHREAD_ONCE_INIT;
 static bool			own_bcrypt;	/* lib/bcrypt.c passed */
+
+static void
+scratch_free(void *p)
+{
+	explicit_bzero(p, sizeof(struct crypt_data));
+	free(p);
+}
+
+static void
+scratch_key_make(void)
+{
+	if (pthread_key_create(&scratch_key, scratch_free) != 0)
+		die("pthread_key_create failed");
+}
+
+/* This thread's crypt_data, made on first use (out of memory: exit). */
+static struct crypt_data *
+scratch(void)
+{
+	if (scratch_mem == NULL) {
+		pthread_once(&scratch_once, scratch_key_make);
+		if ((scratch_mem = calloc(1, sizeof(*scratch_mem))) == NULL)
+			die("out of memory");
+		(void)pthread_setspecific(scratch_key, scratch_mem);
+	}
+	return scratch_mem;
+}
 
 static void
 run_selftest(void)
@@ -82,9 +114,9 @@ password_hash(const char *pw, int cost, char out[PASSWORD_HASH_SIZE])
 		    strerror(errno));
 		return -1;
 	}
-	memset(&scratch, 0, sizeof(scratch));
+	memset(scratch(), 0, sizeof(*scratch_mem));
 	t0 = log_now_us();
-	h = crypt_rn(pw, setting, &scratch, sizeof(scratch));
+	h = crypt_rn(pw, setting, scratch_mem, sizeof(*scratch_mem));
 	metrics_hash_done(log_now_us() - t0);
 	if (h == NULL || !is_bcrypt(h))
 		log_msg(LOG_ERR, "crypt_rn failed: %s", strerror(errno));
@@ -92,7 +124,7 @@ password_hash(const char *pw, int cost, char out[PASSWORD_HASH_SIZE])
 		snprintf(out, PASSWORD_HASH_SIZE, "%s", h);
 		ret = 0;
 	}
-	explicit_bzero(&scratch, sizeof(scratch));
+	explicit_bzero(scratch_mem, sizeof(*scratch_mem));
 	return ret;
 }
 
@@ -115,13 +147,13 @@ password_verify(const char *pw, const char *hash)
 		explicit_bzero(own, sizeof(own));
 		return ok;
 	}
-	memset(&scratch, 0, sizeof(scratch));
-	h = crypt_rn(pw, hash, &scratch, sizeof(scratch));
+	memset(scratch(), 0, sizeof(*scratch_mem));
+	h = crypt_rn(pw, hash, scratch_mem, sizeof(*scratch_mem));
 	metrics_hash_done(log_now_us() - t0);
 	/* Both are 60 bytes once is_bcrypt() passed; compare all of them. */
 	if (h != NULL && strlen(h) == 60)
 		ok = CRYPTO_memcmp(h, hash, 60) == 0;
-	explicit_bzero(&scratch, sizeof(scratch));
+	explicit_bzero(scratch_mem, sizeof(*scratch_mem));
 	return ok;
 }
 
