@@ -791,7 +791,7 @@ metrics_write(FILE *f, const struct metrics_extra *x)
 	    "started (worker processes or their threads), restarts included",
 	    t.starts);
 	write_gauge(f, "quetzal_worker_accept_loops", "Accept loops running "
-	    "now (the pool size)", t.loops);
+	    "now (the pool size), spare loops included", t.loops);
 	write_gauge(f, "quetzal_worker_processes", "Worker processes "
 	    "running now", t.processes);
 	prom_family(f, "quetzal_build_info", "gauge", "The version of each "

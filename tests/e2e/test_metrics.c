@@ -96,6 +96,9 @@ Test(metrics, counts_are_exact_whichever_worker_answers)
 	need_alone();
 	if (getenv("QUETZAL_THREADS") != NULL)
 		threads = atoi(getenv("QUETZAL_THREADS"));
+	/* and QUETZAL_SPARE_LOOPS spare ones (default 3), counted too */
+	threads += getenv("QUETZAL_SPARE_LOOPS") != NULL ?
+	    atoi(getenv("QUETZAL_SPARE_LOOPS")) : 3;
 	test_user_new(&u);
 	r = http_json("POST", "/api/v1/tasks", u.token, "{\"title\":\"m\"}");
 	cr_assert_eq(r.status, 201, "%s", r.body);
@@ -156,7 +159,8 @@ Test(metrics, counts_are_exact_whichever_worker_answers)
 		 * before it, not itself. */
 		cr_assert_eq(series(&d, "/metrics", "GET", "200") - m0, s,
 		    "scrape %d", s);
-		/* each worker runs QUETZAL_THREADS accept loops (default 1) */
+		/* each worker runs QUETZAL_THREADS accept loops (default 1)
+		 * and its spare loops */
 		cr_assert_eq(promp_sum(&d, "quetzal_worker_accept_loops", NULL,
 		    NULL), nlive * threads);
 		cr_assert_eq(promp_sum(&d, "quetzal_worker_processes", NULL,
