@@ -116,8 +116,8 @@ http_utf8_ok(const char *s, size_t len)
 	return true;
 }
 
-static int
-hexval(int c)
+int
+http_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -144,8 +144,8 @@ url_decode(struct arena *a, const char *s, size_t len, bool plus)
 
 			if (len - i < 3)
 				return NULL;
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
+			hi = http_hexval((unsigned char)s[i + 1]);
+			lo = http_hexval((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return NULL;
 			*o++ = (char)(hi << 4 | lo);

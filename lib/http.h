@@ -167,6 +167,9 @@ int		 http_body_kind(struct req *r, bool form_ok);
 /* Whether `s` (len bytes) is valid UTF-8 without NUL bytes. */
 bool		 http_utf8_ok(const char *s, size_t len);
 
+/* The value of hexadecimal digit c (either case), or -1. */
+int		 http_hexval(int c);
+
 /* Writes a new random 32-hex-digit id into buf[33]. */
 void		 http_new_request_id(char buf[33]);
 

@@ -33,18 +33,6 @@ put_json(void *o)
  */
 #define SCAN_MAX_DEPTH	64
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Reads \uXXXX at s[i] (s[i] == 'u'); -1 when not four hex digits. */
 static long
 scan_u4(const char *s, size_t len, size_t i)
@@ -54,7 +42,7 @@ scan_u4(const char *s, size_t len, size_t i)
 	if (len - i < 5)
 		return -1;
 	for (size_t k = 1; k <= 4; k++) {
-		int h = hexval(s[i + k]);
+		int h = http_hexval((unsigned char)s[i + k]);
 
 		if (h < 0)
 			return -1;

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "b64url.h"
 #include "client.h"
 #include "users.h"
 
@@ -34,27 +35,6 @@ assert_problem(struct resp *r, long status)
 	free(ct);
 }
 
-static void
-b64url(const unsigned char *in, size_t n, char *out)
-{
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789-_";
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = in[i] << 16 | (i + 1 < n ? in[i + 1] << 8 : 0) |
-		    (i + 2 < n ? in[i + 2] : 0);
-
-		out[o++] = a[v >> 18 & 63];
-		out[o++] = a[v >> 12 & 63];
-		if (i + 1 < n)
-			out[o++] = a[v >> 6 & 63];
-		if (i + 2 < n)
-			out[o++] = a[v & 63];
-	}
-	out[o] = '\0';
-}
-
 Test(gaps, a_task_cursor_with_a_nul_inside_is_422)
 {
 	static const unsigned char good[] = "1700000000000000.1";
@@ -64,12 +44,12 @@ Test(gaps, a_task_cursor_with_a_nul_inside_is_422)
 	struct resp r;
 
 	test_user_new(&u);
-	b64url(good, sizeof(good) - 1, cur);
+	b64url_encode(good, sizeof(good) - 1, cur);
 	snprintf(path, sizeof(path), "/api/v1/tasks?cursor=%s", cur);
 	r = http_get(path, u.token);
 	cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
 	resp_free(&r);
-	b64url(nul, sizeof(nul) - 1, cur);
+	b64url_encode(nul, sizeof(nul) - 1, cur);
 	snprintf(path, sizeof(path), "/api/v1/tasks?cursor=%s", cur);
 	r = http_get(path, u.token);
 	assert_problem(&r, 422);
@@ -98,7 +78,7 @@ Test(gaps, a_cursor_has_one_spelling)
 	size_t	 n;
 
 	test_user_new(&u);
-	b64url(key, sizeof(key) - 1, cur);
+	b64url_encode(key, sizeof(key) - 1, cur);
 	n = strlen(cur);
 	snprintf(path, sizeof(path), "/api/v1/tasks?cursor=%s", cur);
 	r = http_get(path, u.token);

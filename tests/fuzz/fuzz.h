@@ -44,6 +44,12 @@ const struct auth_key *fuzz_key(void);
 /* Quiet logs, the key configured in app/auth.c (bcrypt cost 4). */
 void		 fuzz_app_init(void);
 
+/* Signs the tokens that stand for "@U" and "@A" in header values: user 42
+ * (role user, version 1) and user 7 (admin, version 3), with fuzz_key(),
+ * valid for its 1800-s max_ttl: longer than a `make fuzz` run (600 s);
+ * after that the targets see them refused as expired. */
+void		 fuzz_tokens(const char **user, const char **admin);
+
 /* Renders r's recorded error: it must have `status` and be JSON (with
  * "status" in a problem+json). */
 void		 fuzz_check_problem(struct req *r, int status);

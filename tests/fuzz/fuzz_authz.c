@@ -31,18 +31,10 @@ static const char *user_token, *admin_token;
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static struct arena *keep;
-
 	(void)argc;
 	(void)argv;
 	fuzz_app_init();
-	keep = arena_new(4096);
-	/* Valid for the 1800 s of max_ttl: longer runs re-issue them. */
-	if (auth_issue(fuzz_key(), "42", "user", 1, time(NULL), 1800, keep,
-	    &user_token) < 0 ||
-	    auth_issue(fuzz_key(), "7", "admin", 3, time(NULL), 1800, keep,
-	    &admin_token) < 0)
-		abort();
+	fuzz_tokens(&user_token, &admin_token);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <json.h>
 
 #include <string.h>
+#include <time.h>
 
 #include "arena.h"
 #include "auth.h"
@@ -49,6 +50,20 @@ fuzz_key(void)
 	k.len = strlen(fuzz_key_bytes);
 	k.max_ttl = 1800;
 	return &k;
+}
+
+void
+fuzz_tokens(const char **user, const char **admin)
+{
+	static struct arena *keep;
+
+	if (keep == NULL)
+		keep = arena_new(4096);
+	if (auth_issue(fuzz_key(), "42", "user", 1, time(NULL), 1800, keep,
+	    user) < 0 ||
+	    auth_issue(fuzz_key(), "7", "admin", 3, time(NULL), 1800, keep,
+	    admin) < 0)
+		abort();
 }
 
 void

@@ -46,18 +46,11 @@ static struct worker_app app;
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static struct arena *keep;
-
 	(void)argc;
 	(void)argv;
 	fuzz_app_init();
 	fuzz_db_check();
-	keep = arena_new(4096);
-	if (auth_issue(fuzz_key(), "42", "user", 1, time(NULL), 1800, keep,
-	    &user_token) < 0 ||
-	    auth_issue(fuzz_key(), "7", "admin", 3, time(NULL), 1800, keep,
-	    &admin_token) < 0)
-		abort();
+	fuzz_tokens(&user_token, &admin_token);
 	/* The password of every stub user is "correct horse". */
 	if (password_hash("correct horse", 4, good_hash) < 0)
 		abort();

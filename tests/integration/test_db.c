@@ -72,20 +72,6 @@ Test(db, sqlstates_map_to_statuses)
 	cr_assert_eq(db_status_for("42P01"), 500);
 }
 
-static void
-admin(const char *sql)
-{
-	PGconn		*c = PQconnectdb(getenv("QUETZAL_TEST_DSN"));
-	PGresult	*res;
-
-	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
-	res = PQexec(c, sql);
-	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s: %s", sql,
-	    PQresultErrorMessage(res));
-	PQclear(res);
-	PQfinish(c);
-}
-
 /*
  * A primary demoted to a standby keeps our connection but refuses writes
  * with SQLSTATE 25006.  A role whose sessions start read-only stands in
@@ -115,7 +101,7 @@ Test(db, a_read_only_server_is_503_and_the_next_request_reconnects)
 	snprintf(sql, sizeof(sql), "CREATE ROLE %s LOGIN IN ROLE quetzal; "
 	    "ALTER ROLE %s SET default_transaction_read_only = on", role,
 	    role);
-	admin(sql);
+	test_admin_exec(sql);
 	snprintf(url, sizeof(url), "%s user=%s",
 	    getenv("QUETZAL_DATABASE_URL"), role);
 	db_init(url, 5000, queries, nqueries);
@@ -133,7 +119,7 @@ Test(db, a_read_only_server_is_503_and_the_next_request_reconnects)
 
 	snprintf(sql, sizeof(sql), "ALTER ROLE %s RESET "
 	    "default_transaction_read_only", role);
-	admin(sql);
+	test_admin_exec(sql);
 	memset(&r, 0, sizeof(r));
 	r.arena = a;
 	r.request_id = "test";
@@ -158,7 +144,7 @@ Test(db, a_read_only_server_is_503_and_the_next_request_reconnects)
 		PQfinish(c);
 	}
 	snprintf(sql, sizeof(sql), "DROP ROLE %s", role);
-	admin(sql);
+	test_admin_exec(sql);
 }
 
 /* The output and exit status of `quetzal check-config ARGS`. */

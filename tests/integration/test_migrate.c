@@ -22,20 +22,6 @@ extern const size_t		nmigrations;
 static char dbname[64], conninfo[512];
 
 static void
-admin(const char *sql)
-{
-	PGconn *c = PQconnectdb(getenv("QUETZAL_TEST_DSN"));
-	PGresult *res;
-
-	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
-	res = PQexec(c, sql);
-	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s: %s", sql,
-	    PQresultErrorMessage(res));
-	PQclear(res);
-	PQfinish(c);
-}
-
-static void
 fresh_db(void)
 {
 	char sql[128];
@@ -43,7 +29,7 @@ fresh_db(void)
 	test_need_stack();
 	snprintf(dbname, sizeof(dbname), "qz_mig_%s", test_unique());
 	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
-	admin(sql);
+	test_admin_exec(sql);
 	snprintf(conninfo, sizeof(conninfo), "%s dbname=%s",
 	    getenv("QUETZAL_TEST_DSN"), dbname);
 }
@@ -55,7 +41,7 @@ drop_db(void)
 
 	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
 	    dbname);
-	admin(sql);
+	test_admin_exec(sql);
 }
 
 TestSuite(migrate, .init = fresh_db, .fini = drop_db);

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <json.h>
+#include <libpq-fe.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,4 +228,18 @@ test_route(const char *method, const char *pattern)
 			return &app_routes[i];
 	cr_assert_fail("no route %s %s", method, pattern);
 	return NULL;
+}
+
+void
+test_admin_exec(const char *sql)
+{
+	PGconn		*c = PQconnectdb(getenv("QUETZAL_TEST_DSN"));
+	PGresult	*res;
+
+	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+	res = PQexec(c, sql);
+	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s: %s", sql,
+	    PQresultErrorMessage(res));
+	PQclear(res);
+	PQfinish(c);
 }

@@ -74,6 +74,10 @@ struct test_user {
 };
 void		 test_user_new(struct test_user *u);
 
+/* Runs one command that returns no rows (CREATE DATABASE, ALTER ROLE...)
+ * as the superuser of QUETZAL_TEST_DSN; fails the test otherwise. */
+void		 test_admin_exec(const char *sql);
+
 /* A unique suffix for test data: pid + counter + time. */
 const char	*test_unique(void);
 
