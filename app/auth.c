@@ -242,7 +242,7 @@ auth_token(struct req *r)
 	struct token_in	 in;
 	/* id, hash, is_active, role, ver (NULL: no such user), the seconds
 	 * the subject stays locked, whether it has failures on record */
-	const char	*row[7];
+	const char	*row[7] = { NULL };
 	const char	*refresh, *rrow[1], *uid;
 	struct hashgate_slot slot;
 	bool		 ok;

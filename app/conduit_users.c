@@ -148,7 +148,9 @@ int
 conduit_users_login(struct req *r)
 {
 	struct conduit_login	 in = { 0 };
-	const char		*row[6];  /* id, role, ver, json, hash, active */
+	/* id, role, ver, json, hash, active (NULL: no such user), seconds
+	 * locked, failures on record (sql/queries/conduit_users.sql) */
+	const char		*row[8] = { NULL };
 	const char		*uid;
 	struct hashgate_slot	 slot;
 	int			 rc, ok;
@@ -161,14 +163,20 @@ conduit_users_login(struct req *r)
 	 * email; one bcrypt either way. */
 	if (pwguard_enter(r, &slot) < 0)
 		return http_fail(r);
-	/* Nothing longer than an email names a user: no lookup. */
-	rc = strlen(in.email) > EMAIL_MAX ? 0 : db_one(r,
-	    Q_CONDUIT_USER_LOGIN, DB_ARGS(in.email), DB_ROW(row));
-	uid = rc == 1 ? row[0] : NULL;
-	if (rc < 0 || pwguard_check(r, uid, in.email) < 0) {
+	/* Nothing longer than an email names a user: no lookup, the
+	 * throttle's own query; else one round trip brings both. */
+	if (strlen(in.email) > EMAIL_MAX)
+		rc = pwguard_check(r, NULL, in.email);
+	else if (db_one(r, Q_CONDUIT_USER_LOGIN, DB_ARGS(in.email),
+	    DB_ROW(row)) != 1)
+		rc = -1;
+	else
+		rc = pwguard_locked(r, row[6]);
+	if (rc < 0) {
 		pwguard_leave(&slot);
 		return http_fail(r);
 	}
+	uid = row[0];
 	ok = uid != NULL && strlen(in.password) <= PASSWORD_MAX ?
 	    password_verify(in.password, row[4]) :
 	    password_verify_dummy(in.password);
@@ -178,7 +186,8 @@ conduit_users_login(struct req *r)
 			return http_fail(r);
 		return bad_login(r);
 	}
-	if (pwguard_succeeded(r, uid) < 0)
+	/* A right password clears the record, when there is one. */
+	if (strcmp(row[7], "t") == 0 && pwguard_succeeded(r, uid) < 0)
 		return http_fail(r);
 	if (strcmp(row[5], "t") != 0) {
 		http_error(r, 401, "this account is deactivated");

@@ -11,12 +11,19 @@ RETURNING id, role, token_version, conduit_user_json(users);
 
 -- name: conduit_user_login
 -- POST /api/users/login: $1 email, case-insensitive; stored in NFC
--- (migration 0012), so is the one given.
--- id, role, token version, user JSON, password hash, is_active.
-SELECT id, role, token_version, conduit_user_json(u), password_hash,
-    is_active
-FROM users u
-WHERE lower(email) = lower(normalize($1, NFC));
+-- (migration 0012), so is the one given.  Always one row, as user_login
+-- (users.sql): id, role, token version, user JSON, password hash,
+-- is_active (all NULL when no user has that email), then the throttle's
+-- seconds locked and whether the subject has failures on record.
+SELECT u.id, u.role, u.token_version, conduit_user_json(u), u.password_hash,
+    u.is_active,
+    CASE WHEN f.locked_until > now()
+	THEN ceil(extract(epoch FROM f.locked_until - now()))::integer
+	ELSE 0 END,
+    f.subject IS NOT NULL
+FROM (SELECT 1) one
+LEFT JOIN users u ON lower(u.email) = lower(normalize($1, NFC))
+LEFT JOIN login_failures f ON f.subject = login_subject(u.id, $1);
 
 -- name: conduit_user_get
 -- GET /api/user (ROUTE_TOKEN_ONLY): $1 user id, $2 token version.

@@ -120,7 +120,7 @@ static const struct shape {
 	{ "comment_list",		"j",		0 },
 	{ "comment_delete",		"obbbc",	ONE | W },
 	{ "conduit_user_insert",	"irvj",		ONE | W | U },
-	{ "conduit_user_login",		"irvjhb",	0 },
+	{ "conduit_user_login",		"IRVJHBnb",	ONE },
 	{ "conduit_user_get",		"irvj",		0 },
 	{ "conduit_user_update",	"irvj",		W | U },
 	{ "profile_get",		"j",		0 },
