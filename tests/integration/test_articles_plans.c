@@ -20,6 +20,7 @@
 
 #include "client.h"
 #include "db.h"
+#include "plans.h"
 #include "queries.h"
 
 static PGconn	*conn;
@@ -28,12 +29,7 @@ static char	 reader_id[32];
 static PGresult *
 run(const char *sql, int n, const char *const *params)
 {
-	PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-
-	cr_assert(PQresultStatus(res) == PGRES_TUPLES_OK ||
-	    PQresultStatus(res) == PGRES_COMMAND_OK, "%s: %s", sql,
-	    PQresultErrorMessage(res));
-	return res;
+	return plan_run(conn, sql, n, params);
 }
 
 static void
@@ -129,16 +125,8 @@ setup(void)
 			break;
 		usleep(500000);
 	}
-	for (size_t q = 0; q < nqueries; q++) {
-		if (strncmp(queries[q].name, "article_", 8) != 0 &&
-		    strncmp(queries[q].name, "tag_", 4) != 0)
-			continue;
-		res = PQprepare(conn, queries[q].name, queries[q].sql,
-		    queries[q].nparams, NULL);
-		cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s: %s",
-		    queries[q].name, PQresultErrorMessage(res));
-		PQclear(res);
-	}
+	plan_prepare(conn, "article_");
+	plan_prepare(conn, "tag_");
 }
 
 static void
@@ -151,35 +139,11 @@ teardown(void)
 
 TestSuite(articles_plans, .init = setup, .fini = teardown, .timeout = 600);
 
-/* The JSON plan of EXECUTE q(params) under plan_cache_mode `mode`,
- * analyzed when `analyze`.  malloc'd. */
+/* plans.h's plan_of for queries[q]. */
 static char *
-plan_of(const char *mode, bool analyze, int q, int n, const char *const *p)
+q_plan(const char *mode, bool analyze, int q, int n, const char *const *p)
 {
-	char		 sql[1024], *out;
-	size_t		 at;
-	PGresult	*res;
-
-	snprintf(sql, sizeof(sql), "SET plan_cache_mode = %s", mode);
-	exec0(sql);
-	at = (size_t)snprintf(sql, sizeof(sql), "EXPLAIN (FORMAT JSON%s) "
-	    "EXECUTE %s%s", analyze ? ", ANALYZE" : "", queries[q].name,
-	    n > 0 ? "(" : "");
-	for (int i = 0; i < n; i++) {
-		char *lit = p[i] ? PQescapeLiteral(conn, p[i],
-		    strlen(p[i])) : NULL;
-
-		at += (size_t)snprintf(sql + at, sizeof(sql) - at, "%s%s",
-		    i ? ", " : "", lit ? lit : "NULL");
-		PQfreemem(lit);
-	}
-	if (n > 0)
-		snprintf(sql + at, sizeof(sql) - at, ")");
-	res = run(sql, 0, NULL);
-	out = strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	exec0("RESET plan_cache_mode");
-	return out;
+	return plan_of(conn, mode, analyze, queries[q].name, n, p);
 }
 
 /* Whether a node of type `type` reads `rel` ("\"articles\""). */
@@ -224,7 +188,7 @@ assert_indexed(int q, int n, const char *const *p, const char *rel)
 	    "\"tags\"" };
 
 	for (size_t m = 0; m < 2; m++) {
-		char *plan = plan_of(modes[m], false, q, n, p);
+		char *plan = q_plan(modes[m], false, q, n, p);
 
 		for (size_t t = 0; t < sizeof(big) / sizeof(big[0]); t++)
 			cr_assert(!node_reads(plan, "Seq Scan", big[t]),
@@ -263,7 +227,7 @@ Test(articles_plans, the_feed_of_a_reader_following_500_authors)
 
 	assert_indexed(Q_ARTICLE_FEED, 4, p, "\"articles\"");
 	assert_indexed(Q_ARTICLE_FEED, 4, p, "\"follows\"");
-	plan = plan_of("force_custom_plan", true, Q_ARTICLE_FEED, 4, p);
+	plan = q_plan("force_custom_plan", true, Q_ARTICLE_FEED, 4, p);
 	/* 500 authors x 10 articles: the count reads their index entries,
 	 * the page no more */
 	cr_assert_leq(articles_read(plan), 5000, "%s", plan);
@@ -313,8 +277,8 @@ Test(articles_plans, a_first_page_reads_a_page_and_an_offset_what_it_skips)
 	const char	*deep[] = { NULL, NULL, "20", "50000" };
 	char		*a, *b;
 
-	a = plan_of("force_generic_plan", true, Q_ARTICLE_LIST, 4, first);
-	b = plan_of("force_generic_plan", true, Q_ARTICLE_LIST, 4, deep);
+	a = q_plan("force_generic_plan", true, Q_ARTICLE_LIST, 4, first);
+	b = q_plan("force_generic_plan", true, Q_ARTICLE_LIST, 4, deep);
 	cr_assert_leq(articles_read(a), 20, "%s", a);
 	/* The spec's offset: a page 50,000 deep walks 50,020 entries. */
 	cr_assert_geq(articles_read(b), 50020, "%s", b);

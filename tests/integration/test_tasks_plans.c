@@ -18,6 +18,7 @@
 
 #include "client.h"
 #include "db.h"
+#include "plans.h"
 #include "queries.h"
 
 #define NTASKS "100000"
@@ -28,12 +29,7 @@ static char	 user_id[32], other_id[32];
 static PGresult *
 run(const char *sql, int n, const char *const *params)
 {
-	PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-
-	cr_assert(PQresultStatus(res) == PGRES_TUPLES_OK ||
-	    PQresultStatus(res) == PGRES_COMMAND_OK, "%s: %s", sql,
-	    PQresultErrorMessage(res));
-	return res;
+	return plan_run(conn, sql, n, params);
 }
 
 static void
@@ -89,17 +85,7 @@ setup(void)
 	    " 'other ' || i FROM generate_series(1, 1000) i");
 	exec1("ANALYZE tasks", NULL);
 	exec1("SELECT pg_advisory_unlock(8042004)", NULL);
-	for (size_t q = 0; q < nqueries; q++) {
-		PGresult *res;
-
-		if (strncmp(queries[q].name, "task_", 5) != 0)
-			continue;
-		res = PQprepare(conn, queries[q].name, queries[q].sql,
-		    queries[q].nparams, NULL);
-		cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s: %s",
-		    queries[q].name, PQresultErrorMessage(res));
-		PQclear(res);
-	}
+	plan_prepare(conn, "task_");
 }
 
 static void
@@ -112,34 +98,11 @@ teardown(void)
 
 TestSuite(tasks_plans, .init = setup, .fini = teardown, .timeout = 300);
 
-/* The JSON plan of EXECUTE q(params) under plan_cache_mode `mode`,
- * analyzed when `analyze`.  malloc'd. */
+/* plans.h's plan_of for queries[q]. */
 static char *
-plan_of(const char *mode, bool analyze, int q, int n, const char *const *p)
+q_plan(const char *mode, bool analyze, int q, int n, const char *const *p)
 {
-	char		 sql[512], *out;
-	size_t		 at;
-	PGresult	*res;
-
-	snprintf(sql, sizeof(sql), "SET plan_cache_mode = %s", mode);
-	exec1(sql, NULL);
-	at = (size_t)snprintf(sql, sizeof(sql), "EXPLAIN (FORMAT JSON%s) "
-	    "EXECUTE %s(", analyze ? ", ANALYZE" : "", queries[q].name);
-	/* EXPLAIN EXECUTE takes no bind parameters: quote the values */
-	for (int i = 0; i < n; i++) {
-		char *lit = p[i] ? PQescapeLiteral(conn, p[i],
-		    strlen(p[i])) : NULL;
-
-		at += (size_t)snprintf(sql + at, sizeof(sql) - at, "%s%s",
-		    i ? ", " : "", lit ? lit : "NULL");
-		PQfreemem(lit);
-	}
-	snprintf(sql + at, sizeof(sql) - at, ")");
-	res = run(sql, 0, NULL);
-	out = strdup(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	exec1("RESET plan_cache_mode", NULL);
-	return out;
+	return plan_of(conn, mode, analyze, queries[q].name, n, p);
 }
 
 /* Whether a Seq Scan node of the plan reads tasks (users is small in the
@@ -166,7 +129,7 @@ assert_no_seq_scan(int q, int n, const char *const *p, const char *what)
 	    "force_generic_plan" };
 
 	for (size_t m = 0; m < 2; m++) {
-		char *plan = plan_of(modes[m], false, q, n, p);
+		char *plan = q_plan(modes[m], false, q, n, p);
 
 		cr_assert(!seq_scans_tasks(plan),
 		    "%s (%s, %s) reads tasks sequentially:\n%s",
@@ -255,9 +218,9 @@ Test(tasks_plans, a_page_deep_in_the_walk_reads_no_more_than_the_first)
 	    "force_generic_plan" };
 
 	for (size_t m = 0; m < 2; m++) {
-		char *a = plan_of(modes[m], true, Q_TASK_LIST, 6, first);
-		char *b = plan_of(modes[m], true, Q_TASK_LIST, 6, deep);
-		char *c = plan_of(modes[m], true, Q_TASK_LIST_DONE, 7,
+		char *a = q_plan(modes[m], true, Q_TASK_LIST, 6, first);
+		char *b = q_plan(modes[m], true, Q_TASK_LIST, 6, deep);
+		char *c = q_plan(modes[m], true, Q_TASK_LIST_DONE, 7,
 		    deep_done);
 
 		/* limit + 1, and one more the window function looks at */
