@@ -21,6 +21,8 @@ ROOT=$(cd "$HERE/../.." && pwd)
 NS_LIB_DIR=$HERE
 # shellcheck source=tests/system/ns.sh
 . "$HERE/ns.sh"
+# shellcheck source=tests/system/lib.sh
+. "$HERE/lib.sh"
 
 VERBOSE=0
 if [ "${1:-}" = -v ]; then VERBOSE=1; shift; fi
@@ -42,17 +44,6 @@ note() { printf '    %s\n' "$*"; }
 # http ARGS...: curl on the front host, bounded.
 http() { nsh front curl -s --max-time 60 "$@"; }
 code_of() { http -o /dev/null -w '%{http_code}' "$@"; }
-
-wait_for()
-{
-	local limit=$1 i
-	shift
-	for i in $(seq $((limit * 5))); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
 
 psql_on() { local h=$1; shift; nsh "$h" runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 "$@"; }
 
@@ -98,25 +89,6 @@ load_stop()
 	LOAD_MAX=$(awk '$2 > m { m = $2 } END { printf "%d", m }' "$LOG/load-$1")
 	note "$total requests, $bad not 200, the longest took ${LOAD_MAX} s$( [ "$bad" -gt 0 ] && echo ": $(awk '$1 != 200 { print $1 }' "$LOG/load-$1" | sort | uniq -c | tr '\n' ' ')")"
 	[ "$total" -gt 20 ] && [ "$bad" = 0 ]
-}
-
-run_test()
-{
-	local name=$1 t0 t1 rc
-	if [ "$ONLY" != "  " ] && [[ $ONLY != *" $name "* ]]; then
-		return
-	fi
-	t0=$(date +%s%N)
-	"t_$name"
-	rc=$?
-	t1=$(date +%s%N)
-	t1=$(( (t1 - t0) / 100000000 ))
-	t1="$((t1 / 10)).$((t1 % 10))s"
-	case $rc in
-	0) PASSED=$((PASSED + 1)); printf 'ok    %-40s %6s\n' "$name" "$t1";;
-	77) SKIPPED=$((SKIPPED + 1)); printf 'skip  %-40s %6s\n' "$name" "$t1";;
-	*) FAILED=$((FAILED + 1)); printf 'FAIL  %-40s %6s\n' "$name" "$t1";;
-	esac
 }
 
 # deploy HOST ARGS...: ./deploy.sh on HOST, output in $LOG/deploy-HOST.

@@ -19,12 +19,14 @@ ROOT=$(cd "$HERE/../.." && pwd)
 NS_LIB_DIR=$HERE
 # shellcheck source=tests/system/ns.sh
 . "$HERE/ns.sh"
+# shellcheck source=tests/system/lib.sh
+. "$HERE/lib.sh"
 
 VERBOSE=0
 if [ "${1:-}" = -v ]; then VERBOSE=1; shift; fi
 ONLY=" $* "
 
-PASSED=0 FAILED=0
+PASSED=0 FAILED=0 SKIPPED=0
 SRC_IN=/opt/quetzal-src		# the checkout, inside
 LOG=				# this run's scratch dir on the host
 
@@ -36,18 +38,6 @@ ns() { ns_exec "$@"; }
 
 # http ARGS...: curl inside the namespace, bounded.
 http() { ns curl -s --max-time 10 "$@"; }
-
-# wait_for SECONDS CMD...: retry CMD every 0.2 s until it succeeds.
-wait_for()
-{
-	local limit=$1 i
-	shift
-	for i in $(seq $((limit * 5))); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
 
 # unit_prop UNIT PROP
 unit_prop() { ns systemctl show -P "$2" "$1" 2>/dev/null; }
@@ -81,25 +71,6 @@ deploy()
 	return $rc
 }
 show_deploy() { tail -n 25 "$LOG/deploy.out" | sed 's/^/    | /'; }
-
-# run_test NAME: runs t_NAME, counts, times it. Skipped when not asked for.
-run_test()
-{
-	local name=$1 t0 t1 rc
-	if [ "$ONLY" != "  " ] && [[ $ONLY != *" $name "* ]]; then
-		return
-	fi
-	t0=$(date +%s%N)
-	"t_$name"
-	rc=$?
-	t1=$(date +%s%N)
-	t1=$(( (t1 - t0) / 100000000 ))	# tenths of a second
-	t1="$((t1 / 10)).$((t1 % 10))s"
-	case $rc in
-	0) PASSED=$((PASSED + 1)); printf 'ok    %-36s %6s\n' "$name" "$t1";;
-	*) FAILED=$((FAILED + 1)); printf 'FAIL  %-36s %6s\n' "$name" "$t1";;
-	esac
-}
 
 # ---------------------------------------------------------------- tests
 
