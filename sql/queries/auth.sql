@@ -4,12 +4,17 @@
 
 -- name: refresh_insert
 -- A login starts a family: $1 user id, $2 token hash, $3 lifetime in
--- seconds.  The user's expired tokens are dropped on the way.
+-- seconds.  The user's expired tokens are dropped on the way.  Run on its
+-- own (never inside db_begin): it commits asynchronously, its transaction
+-- only, as SET LOCAL synchronous_commit = off would.  A crash can forget
+-- the last few hundred milliseconds of logins; their clients' refresh
+-- tokens are then refused and they log in again.  See docs/decisions.md.
 WITH gc AS (
 	DELETE FROM refresh_tokens WHERE user_id = $1 AND expires_at < now()
 )
 INSERT INTO refresh_tokens (user_id, token_hash, expires_at)
-VALUES ($1, $2, now() + make_interval(secs => $3))
+SELECT $1::bigint, $2::text, now() + make_interval(secs => $3::float8)
+FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
 RETURNING id;
 
 -- name: refresh_claim

@@ -18,10 +18,22 @@ WHERE u.id = $1::bigint;
 -- name: task_insert
 -- $3 title, $4 description, $5 due_date, $6 done (NULL: false).
 -- id, ETag, task JSON; no row when the caller's token is no longer good.
-INSERT INTO tasks (owner_id, title, description, due_date, done)
-SELECT u.id, $3::text, $4::text, $5::date, coalesce($6::boolean, false)
-FROM users u
-WHERE u.id = $1::bigint AND u.is_active AND u.token_version = $2::integer
+-- The doc is task_json() of the row being written, computed here rather
+-- than by the trigger (migration 0016): the id comes from the identity's
+-- sequence, created_at and updated_at are now(), version is 1, all as the
+-- defaults would have them.  ROW() lists the columns of tasks in order.
+INSERT INTO tasks (id, owner_id, title, description, due_date, done,
+    created_at, updated_at, doc)
+OVERRIDING SYSTEM VALUE
+SELECT s.id, s.owner_id, $3::text, $4::text, $5::date,
+    coalesce($6::boolean, false), now(), now(),
+    task_json(ROW(s.id, s.owner_id, $3::text, $4::text,
+	coalesce($6::boolean, false), $5::date, 1, now(), now(),
+	NULL)::tasks)::text
+FROM (SELECT nextval('tasks_id_seq'::regclass) AS id, u.id AS owner_id
+    FROM users u
+    WHERE u.id = $1::bigint AND u.is_active
+	AND u.token_version = $2::integer) s
 RETURNING id, task_etag(tasks), doc;
 
 -- name: task_replace

@@ -15,6 +15,7 @@
 #include "db.h"
 #include "http.h"
 #include "queries.h"
+#include "users.h"
 
 Test(db, every_named_query_prepares_on_the_migrated_schema)
 {
@@ -181,4 +182,68 @@ Test(db, check_config_warns_when_max_connections_is_below_hosts_times_loops)
 	cr_assert_not_null(strstr(out, "WARNING        max_connections is too "
 	    "low for 1000 hosts x 4 accept loops"), "%s", out);
 	cr_assert_neq(check_config("--hosts 0", out, sizeof(out)), 0);
+}
+
+/*
+ * A login's refresh token commits asynchronously (sql/queries/auth.sql,
+ * docs/decisions.md), and only that transaction does: inside a
+ * transaction refresh_insert turns synchronous_commit off, and the next
+ * statement on the same connection commits durably again.  The token is
+ * stored all the same.
+ */
+Test(db, only_the_login_insert_commits_asynchronously)
+{
+	struct arena		*a = arena_new(4096);
+	struct req		 r;
+	const struct db_query	 qs[] = {
+		queries[Q_REFRESH_INSERT],
+		{ "sync_commit", "SELECT current_setting('synchronous_commit')",
+		    0 },
+		/* the test cluster runs with synchronous_commit = off */
+		{ "sync_commit_on",
+		    "SELECT set_config('synchronous_commit', 'on', false)", 0 },
+	};
+	const char		*row[1], *p[2];
+	char			 email[128], name[64], *uid, *v;
+	const char		*hash = "0123456789abcdef0123456789abcdef"
+				    "0123456789abcdef0123456789abcdef";
+	const char		*hash2 = "fedcba9876543210fedcba9876543210"
+				    "fedcba9876543210fedcba9876543210";
+
+	test_need_stack();
+	snprintf(email, sizeof(email), "it-db-%s@example.com",
+	    test_user_suffix());
+	snprintf(name, sizeof(name), "it_db_%s", test_user_suffix());
+	p[0] = email;
+	p[1] = name;
+	uid = app_db_value("INSERT INTO users (email, username, "
+	    "password_hash) VALUES ($1, $2, 'x') RETURNING id", 2, p);
+	cr_assert_not_null(uid);
+	memset(&r, 0, sizeof(r));
+	r.arena = a;
+	r.request_id = "test";
+	db_init(getenv("QUETZAL_DATABASE_URL"), 5000, qs, 3);
+	cr_assert_eq(db_one(&r, 2, DB_NOARGS, DB_ROW(row)), 1);
+	cr_assert_str_eq(row[0], "on");
+
+	cr_assert_eq(db_begin(&r), 0);
+	cr_assert_eq(db_one(&r, 0, DB_ARGS(uid, hash, "60"), DB_ROW(row)), 1);
+	cr_assert_eq(db_one(&r, 1, DB_NOARGS, DB_ROW(row)), 1);
+	cr_assert_str_eq(row[0], "off", "the insert's transaction is async");
+	cr_assert_eq(db_commit(&r), 0);
+	cr_assert_eq(db_one(&r, 1, DB_NOARGS, DB_ROW(row)), 1);
+	cr_assert_str_eq(row[0], "on", "the setting outlived its transaction");
+
+	/* as the login runs it: on its own, then a durable statement */
+	cr_assert_eq(db_one(&r, 0, DB_ARGS(uid, hash2, "60"), DB_ROW(row)), 1);
+	cr_assert_eq(db_one(&r, 1, DB_NOARGS, DB_ROW(row)), 1);
+	cr_assert_str_eq(row[0], "on");
+	p[0] = uid;
+	v = app_db_value("SELECT count(*) FROM refresh_tokens WHERE "
+	    "user_id = $1 AND expires_at > now()", 1, p);
+	cr_assert_str_eq(v, "2", "%s tokens stored", v);
+	free(v);
+	free(uid);
+	arena_free(a);
+	db_close();
 }

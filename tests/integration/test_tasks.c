@@ -343,3 +343,40 @@ Test(tasks_handlers, the_stored_doc_is_task_json_of_the_row)
 	free(v);
 	free(id);
 }
+
+/*
+ * Migration 0016: POST /api/v1/tasks writes the doc in its INSERT, not
+ * through the trigger.  It is still task_json() of the row byte for byte,
+ * with every field set and with text JSON must escape, and the answer is
+ * that doc.
+ */
+Test(tasks_handlers, a_posted_task_stores_task_json_of_its_row)
+{
+	struct req	 r;
+	const char	*p[1];
+	char		*uid, *id, *v;
+	const char	*loc;
+
+	uid = user_new();
+	fake(&r, "POST", NULL, NULL, "{\"title\":\"post \\\"q\\\" \\\\ "
+	    "tab\\t \\u00e9 \\ud83e\\udd9c\",\"description\":\"line\\nnext\","
+	    "\"due_date\":\"2031-02-03\",\"done\":true}", NULL, uid, "1");
+	assert_status(&r, tasks_create(&r), 201);
+	loc = strstr(r.resp_headers, "Location: /api/v1/tasks/");
+	cr_assert_not_null(loc);
+	loc += strlen("Location: /api/v1/tasks/");
+	id = strndup(loc, strcspn(loc, "\r\n"));
+	p[0] = id;
+	v = app_db_value("SELECT doc = task_json(t)::text AND done AND "
+	    "due_date = '2031-02-03' AND version = 1 AND created_at = "
+	    "updated_at AND description = E'line\\nnext' FROM tasks t "
+	    "WHERE id = $1", 1, p);
+	cr_assert_str_eq(v, "t", "doc differs from task_json after POST");
+	free(v);
+	v = app_db_value("SELECT doc FROM tasks WHERE id = $1", 1, p);
+	cr_assert_not_null(strstr(r.resp_body, v), "answer %.*s, doc %s",
+	    (int)r.resp_len, r.resp_body, v);
+	free(v);
+	free(id);
+	free(uid);
+}
