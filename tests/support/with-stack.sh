@@ -24,7 +24,9 @@
 # Environment: QUETZAL_BIN (default build/quetzal), WORKERS (default 4),
 # QUETZAL_THREADS (default 2), KEEPALIVE (default auto: the largest safe K,
 # see stack.sh),
-# KEEPALIVE_TIMEOUT (default 3 s).
+# KEEPALIVE_TIMEOUT (default 3 s), QUETZAL_PG_FAST (default 1: PostgreSQL
+# without fsync, for speed; make bench sets 0), AUTH_RATE and AUTH_BURST
+# (default 50r/s and 500).
 set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -105,7 +107,7 @@ export WORKERS=${WORKERS:-4}
 # drops idle kept connections after 3 s, so tests/e2e/test_keepconn.c can
 # outlast that timeout
 export QUETZAL_THREADS=${QUETZAL_THREADS:-2} KEEPALIVE_TIMEOUT=${KEEPALIVE_TIMEOUT:-3}
-export QUETZAL_PG_FAST=1 QUETZAL_BCRYPT_COST=4
+export QUETZAL_PG_FAST=${QUETZAL_PG_FAST:-1} QUETZAL_BCRYPT_COST=4
 # nginx's limit on the password routes (production: 10r/m, burst 10): the
 # suites log in from 127.0.0.1 many times a second; tests/e2e/test_limits.c
 # floods it from 127.0.0.2 to see the 429s.
