@@ -17,9 +17,7 @@ RETURNING id, role, token_version, conduit_user_json(users);
 -- seconds locked and whether the subject has failures on record.
 SELECT u.id, u.role, u.token_version, conduit_user_json(u), u.password_hash,
     u.is_active,
-    CASE WHEN f.locked_until > now()
-	THEN ceil(extract(epoch FROM f.locked_until - now()))::integer
-	ELSE 0 END,
+    login_lock_seconds(f.locked_until),
     f.subject IS NOT NULL
 FROM (SELECT 1) one
 LEFT JOIN users u ON lower(u.email) = lower(normalize($1, NFC))

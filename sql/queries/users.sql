@@ -38,9 +38,7 @@ WHERE id = $1 AND token_version = $2 AND is_active;
 -- costs one round trip before bcrypt and a right password clears the
 -- record only when there is one.
 SELECT u.id, u.password_hash, u.is_active, u.role, u.token_version,
-    CASE WHEN f.locked_until > now()
-	THEN ceil(extract(epoch FROM f.locked_until - now()))::integer
-	ELSE 0 END,
+    login_lock_seconds(f.locked_until),
     f.subject IS NOT NULL
 FROM (SELECT 1) one
 LEFT JOIN users u ON lower(u.email) = lower(normalize($1, NFC))
