@@ -412,7 +412,7 @@ QUETZAL_DATABASE_URL=${opt_db:-$LOCAL_DB_URL}
 #QUETZAL_THREADS=1
 # Spare loops per worker: asleep until a write waits for its commit, then
 # taking connections meanwhile (each holds a PostgreSQL connection).
-#QUETZAL_SPARE_LOOPS=2
+#QUETZAL_SPARE_LOOPS=6
 # Browser origins allowed by CORS (nginx answers them), comma-separated.
 #QUETZAL_CORS_ORIGINS=https://app.example.com
 # Addresses or CIDRs besides loopback that may read /metrics (Prometheus).

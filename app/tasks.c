@@ -329,8 +329,11 @@ tasks_create(struct req *r)
 
 	if (jsonx_read(r, task_fields, &in, NULL) < 0)
 		return http_fail(r);	/* 400 or 422, recorded */
-	rc = db_one(r, Q_TASK_INSERT, DB_ARGS(r->user_id, r->token_ver,
-	    in.title, in.description, in.due_date, in.done), DB_ROW(row));
+	/* Group commit: inserts that arrive while one runs share the next
+	 * statement and its commit (db.h, docs/decisions.md). */
+	rc = db_one_grouped(r, Q_TASK_INSERT, Q_TASK_INSERT_BATCH,
+	    DB_ARGS(r->user_id, r->token_ver, in.title, in.description,
+	    in.due_date, in.done), DB_ROW(row));
 	if (rc < 0)
 		return http_fail(r);
 	if (rc == 0)		/* the token's user is gone or changed */

@@ -253,7 +253,7 @@ auth_opaque_hash(struct arena *a, const char *token)
  * whole token and is compared in full, in constant time, so a hit means
  * "this exact string was verified with this key".
  */
-#define CACHE_SLOTS	64
+#define CACHE_SLOTS	16
 #define CACHE_TOKEN	512
 
 struct cache_slot {

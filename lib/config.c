@@ -110,7 +110,7 @@ config_load(struct config *c, const char *(*get)(const char *name),
 	if (get_long(get, "QUETZAL_THREADS", 1, 1, 64, &n, err, errlen) < 0)
 		return -1;
 	c->threads = (int)n;
-	if (get_long(get, "QUETZAL_SPARE_LOOPS", 2, 0, 64, &n, err,
+	if (get_long(get, "QUETZAL_SPARE_LOOPS", 6, 0, 64, &n, err,
 	    errlen) < 0)
 		return -1;
 	c->spare_loops = (int)n;

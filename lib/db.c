@@ -13,10 +13,13 @@
 #include <libpq-fe.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "arena.h"
 #include "http.h"
@@ -369,9 +372,10 @@ clear_result(void *res)
 }
 
 /* Executes; returns the result (deferred on the arena) or NULL with the
- * error recorded on the request. */
+ * error recorded on the request, or only logged when `quiet` (a grouped
+ * statement, whose rows then run alone and record their own errors). */
 static PGresult *
-run(struct req *r, int q, const char *const *args, int nargs)
+run(struct req *r, int q, const char *const *args, int nargs, bool quiet)
 {
 	struct db_conn	*c = CONN(r);
 	PGresult	*res;
@@ -413,12 +417,12 @@ run(struct req *r, int q, const char *const *args, int nargs)
 	/* The primary message only: DETAIL quotes the row's values (an
 	 * email in "Key (email)=(...) already exists"), SPEC 6. */
 	log_msg(status >= 500 ? LOG_ERR : LOG_INFO,
-	    "query %s failed: request_id=%s sqlstate=%s %s",
+	    "query %s failed: request_id=%s sqlstate=%s %s%s",
 	    db.queries[q].name, r->request_id, state ? state : "-",
 	    oneline(buf, sizeof(buf), state != NULL ?
 	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
-	    PQresultErrorMessage(res)));
-	if (r->err_status == 0) {
+	    PQresultErrorMessage(res)), quiet ? " (its rows run alone)" : "");
+	if (!quiet && r->err_status == 0) {
 		http_error(r, status, "%s", detail_for(status));
 		/* Let the handler know which constraint, for 409 details. */
 		if (state != NULL)
@@ -435,7 +439,7 @@ int
 db_one(struct req *r, int q, const char *const *args, int nargs,
     const char **row, int nrow)
 {
-	PGresult *res = run(r, q, args, nargs);
+	PGresult *res = run(r, q, args, nargs, false);
 
 	if (res == NULL)
 		return -1;
@@ -450,10 +454,237 @@ db_one(struct req *r, int q, const char *const *args, int nargs,
 	return 1;
 }
 
+/*
+ * Group commit.  Per grouped query: whether one of its statements runs now
+ * in this process, and the calls that wait for the next one, in order of
+ * arrival.  The call that finds none running runs its row alone, at once;
+ * the calls that come while it runs queue, and when it ends the first of
+ * them leads: it runs every queued row as one statement of the batch
+ * query, in one transaction, on its own connection, and hands each
+ * waiting call its row.  A waiting call sleeps on its own condition
+ * variable (its thread's stack), so a batch wakes only its own callers.
+ */
+#define GROUP_ALONE	2	/* rc: the batch failed; run the row alone */
+/* How long a call waits in the queue before it runs alone: a statement
+ * that waits for a lock (a user's row held by a long DELETE, a psql
+ * session) holds up only the calls that joined it.  Statements take
+ * milliseconds; a wait this long means one is stuck. */
+#define GROUP_WAIT_MS	500
+
+struct grouped {
+	struct req		*r;
+	const char *const	*args;
+	const char		**row;
+	int			 nrow;
+	int			 rc;	/* 1, 0, -1 or GROUP_ALONE, once done */
+	bool			 done;
+	bool			 lead;	/* runs the batch: itself and next... */
+	struct grouped		*next;
+	pthread_cond_t		 wake;
+};
+
+static pthread_mutex_t	group_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	bool		 busy;
+	struct grouped	*head, *tail;
+} groups[DB_MAX_QUERIES];
+
+/* The statement of query q ended: the queued calls, if any, become the
+ * next batch, led by the first of them. */
+static void
+group_pass(int q)
+{
+	struct grouped *first;
+
+	pthread_mutex_lock(&group_lock);
+	first = groups[q].head;
+	if (first == NULL)
+		groups[q].busy = false;
+	else {
+		groups[q].head = groups[q].tail = NULL;
+		first->lead = true;
+		pthread_cond_signal(&first->wake);
+	}
+	pthread_mutex_unlock(&group_lock);
+}
+
+/* Takes `g` out of q's queue; false when it is not there (a batch took
+ * it). */
+static bool
+group_unqueue(int q, struct grouped *g)
+{
+	struct grouped **at, *prev = NULL;
+
+	for (at = &groups[q].head; *at != NULL; prev = *at, at = &(*at)->next)
+		if (*at == g) {
+			*at = g->next;
+			if (groups[q].tail == g)
+				groups[q].tail = prev;
+			return true;
+		}
+	return false;
+}
+
+/* Appends `v` to `b` as a quoted array element (NULL unquoted). */
+static char *
+array_element(char *b, const char *v)
+{
+	if (v == NULL) {
+		memcpy(b, "NULL", 4);
+		return b + 4;
+	}
+	*b++ = '"';
+	for (; *v != '\0'; v++) {
+		if (*v == '"' || *v == '\\')
+			*b++ = '\\';
+		*b++ = *v;
+	}
+	*b++ = '"';
+	return b;
+}
+
+/* Runs the batch led by `lead` (lead, lead->next, ...) and sets each
+ * call's rc and row; wakes the others. */
+static void
+group_run(int q, int batch, int nargs, struct grouped *lead)
+{
+	const char	**arrays;
+	struct grouped	 *g, *next, **at;
+	struct req	 *r = lead->r;
+	PGresult	 *res;
+	int		  n = 0;
+
+	for (g = lead; g != NULL; g = g->next)
+		n++;
+	if (n == 1) {
+		lead->rc = db_one(r, q, lead->args, nargs, lead->row,
+		    lead->nrow);
+		lead->done = true;
+		return;
+	}
+	/* Parameter j of the batch: the array of every row's argument j. */
+	arrays = arena_alloc(r->arena, (size_t)nargs * sizeof(*arrays));
+	at = arena_alloc(r->arena, (size_t)n * sizeof(*at));
+	for (int j = 0; j < nargs; j++) {
+		size_t	 len = 3;
+		char	*b;
+
+		for (g = lead; g != NULL; g = g->next)
+			len += 2 * (g->args[j] != NULL ?
+			    strlen(g->args[j]) : 2) + 3;
+		arrays[j] = b = arena_alloc(r->arena, len);
+		*b++ = '{';
+		for (g = lead; g != NULL; g = g->next) {
+			if (g != lead)
+				*b++ = ',';
+			b = array_element(b, g->args[j]);
+		}
+		*b++ = '}';
+		*b = '\0';
+	}
+	n = 0;
+	for (g = lead; g != NULL; g = g->next) {
+		at[n++] = g;
+		g->rc = GROUP_ALONE;
+	}
+	res = run(r, batch, arrays, nargs, true);
+	if (res != NULL) {
+		for (g = lead; g != NULL; g = g->next)
+			g->rc = 0;	/* no row: the token's check */
+		for (int i = 0; i < PQntuples(res); i++) {
+			int k = atoi(PQgetvalue(res, i, 0)) - 1;
+
+			if (k < 0 || k >= n || at[k]->rc != 0 ||
+			    PQnfields(res) != at[k]->nrow + 1)
+				die("query %s: row %d of %d, %d columns",
+				    db.queries[batch].name, k + 1, n,
+				    PQnfields(res));
+			g = at[k];
+			g->rc = 1;
+			for (int c = 0; c < g->nrow; c++)
+				g->row[c] = PQgetisnull(res, i, c + 1) ?
+				    NULL : arena_strdup(g->r->arena,
+				    PQgetvalue(res, i, c + 1));
+		}
+	}
+	lead->done = true;
+	/* A waiting call owns its struct (on its stack): after its done and
+	 * the unlock, it may be gone. */
+	pthread_mutex_lock(&group_lock);
+	for (g = lead->next; g != NULL; g = next) {
+		next = g->next;
+		g->done = true;
+		pthread_cond_signal(&g->wake);
+	}
+	pthread_mutex_unlock(&group_lock);
+}
+
+int
+db_one_grouped(struct req *r, int q, int batch, const char *const *args,
+    int nargs, const char **row, int nrow)
+{
+	struct grouped		me = { .r = r, .args = args, .row = row,
+	    .nrow = nrow };
+	pthread_condattr_t	attr;
+	struct timespec		until;
+	bool			timed = true;
+	int			rc;
+
+	if ((size_t)q >= db.nqueries || (size_t)batch >= db.nqueries ||
+	    db.queries[batch].nparams != nargs)
+		die("grouped query %d (batch %d) called with %d arguments",
+		    q, batch, nargs);
+	pthread_mutex_lock(&group_lock);
+	if (!groups[q].busy) {
+		groups[q].busy = true;
+		pthread_mutex_unlock(&group_lock);
+		rc = db_one(r, q, args, nargs, row, nrow);
+		group_pass(q);
+		return rc;
+	}
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&me.wake, &attr);
+	pthread_condattr_destroy(&attr);
+	if (groups[q].tail != NULL)
+		groups[q].tail->next = &me;
+	else
+		groups[q].head = &me;
+	groups[q].tail = &me;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += GROUP_WAIT_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	while (!me.done && !me.lead) {
+		if (!timed) {
+			pthread_cond_wait(&me.wake, &group_lock);
+			continue;
+		}
+		if (pthread_cond_timedwait(&me.wake, &group_lock, &until) !=
+		    ETIMEDOUT)
+			continue;
+		timed = false;	/* in a batch by now: wait for it */
+		if (!me.done && !me.lead && group_unqueue(q, &me)) {
+			me.rc = GROUP_ALONE;
+			me.done = true;
+		}
+	}
+	pthread_mutex_unlock(&group_lock);
+	if (me.lead) {
+		group_run(q, batch, nargs, &me);
+		group_pass(q);
+	}
+	pthread_cond_destroy(&me.wake);
+	rc = me.rc;
+	if (rc == GROUP_ALONE)
+		rc = db_one(r, q, args, nargs, row, nrow);
+	return rc;
+}
+
 int
 db_exec(struct req *r, int q, const char *const *args, int nargs)
 {
-	PGresult	*res = run(r, q, args, nargs);
+	PGresult	*res = run(r, q, args, nargs, false);
 	const char	*n;
 
 	if (res == NULL)
@@ -468,7 +699,7 @@ int
 db_all(struct req *r, int q, const char *const *args, int nargs,
     struct db_result *out)
 {
-	PGresult *res = run(r, q, args, nargs);
+	PGresult *res = run(r, q, args, nargs, false);
 
 	if (res == NULL)
 		return -1;

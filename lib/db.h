@@ -67,6 +67,22 @@ int		 db_exec(struct req *r, int q, const char *const *args,
 		    int nargs);
 int		 db_all(struct req *r, int q, const char *const *args,
 		    int nargs, struct db_result *out);
+/*
+ * db_one for a one-row INSERT that several loops of this process may run
+ * at the same time: group commit.  A call that finds no statement of q
+ * running runs q at once, alone; calls that come meanwhile wait, and then
+ * run together as one statement of `batch`, in one transaction (one
+ * commit, one WAL flush), on the connection of the first of them.  batch
+ * takes, for each parameter of q, the array of every row's value (same
+ * order, `$k::type[]`), and returns per row its place in those arrays
+ * (1-based) and then q's columns; a row it does not return is q's "no
+ * row".  If the batch fails, each call runs q alone, so an error is
+ * recorded on the request whose row caused it.  Only outside a
+ * transaction (db_begin).
+ */
+int		 db_one_grouped(struct req *r, int q, int batch,
+		    const char *const *args, int nargs, const char **row,
+		    int nrow);
 /* Value (row, col) of a db_all result; NULL for SQL NULL. */
 const char	*db_value(const struct db_result *res, int row, int col);
 

@@ -61,8 +61,9 @@ struct worker_app {
 	 * has served one with no write running.  A write spends most of its
 	 * time waiting for its commit's WAL flush; the spare loops let other
 	 * requests (mostly other writes, whose commits then share a flush)
-	 * in meanwhile, without the cost of more loops for reads.  Default
-	 * (QUETZAL_SPARE_LOOPS) 2. */
+	 * in meanwhile, without the cost of more loops for reads; the inserts
+	 * among them then share a statement (db_one_grouped).  Default
+	 * (QUETZAL_SPARE_LOOPS) 6. */
 	int			 spare_loops;
 	/* Optional: called on the loop's thread before it serves (0, or -1
 	 * to stop the worker) and after it stopped; for loop->app_slot. */

@@ -36,6 +36,34 @@ FROM (SELECT nextval('tasks_id_seq'::regclass) AS id, u.id AS owner_id
 	AND u.token_version = $2::integer) s
 RETURNING id, task_etag(tasks), doc;
 
+-- name: task_insert_batch
+-- task_insert for several requests at once (db_one_grouped, group
+-- commit): $1..$6 are arrays of task_insert's parameters, one element per
+-- request; per task written, the request's place in the arrays (1-based),
+-- then task_insert's columns.  A request whose token is no longer good
+-- gets no row, as with task_insert.  s is materialized: nextval() runs
+-- once per row, and the ids it hands out are the ones the INSERT writes.
+WITH s AS MATERIALIZED (
+    SELECT nextval('tasks_id_seq'::regclass) AS id, u.id AS owner_id, x.n,
+	x.title, x.description, x.due_date, coalesce(x.done, false) AS done
+    FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::text[],
+	$5::date[], $6::boolean[]) WITH ORDINALITY
+	AS x(owner_id, token_version, title, description, due_date, done, n)
+    JOIN users u ON u.id = x.owner_id AND u.is_active
+	AND u.token_version = x.token_version
+), ins AS (
+    INSERT INTO tasks (id, owner_id, title, description, due_date, done,
+	created_at, updated_at, doc)
+    OVERRIDING SYSTEM VALUE
+    SELECT s.id, s.owner_id, s.title, s.description, s.due_date, s.done,
+	now(), now(),
+	task_json(ROW(s.id, s.owner_id, s.title, s.description, s.done,
+	    s.due_date, 1, now(), now(), NULL)::tasks)::text
+    FROM s
+    RETURNING id, task_etag(tasks) AS etag, doc
+)
+SELECT s.n, ins.id, ins.etag, ins.doc FROM s JOIN ins USING (id);
+
 -- name: task_replace
 -- PUT: $3 id, $4 title, $5 description, $6 due_date, $7 done (NULL:
 -- false), $8 the versions If-Match allows ('{1,2}'; NULL: any).

@@ -96,9 +96,9 @@ Test(metrics, counts_are_exact_whichever_worker_answers)
 	need_alone();
 	if (getenv("QUETZAL_THREADS") != NULL)
 		threads = atoi(getenv("QUETZAL_THREADS"));
-	/* and QUETZAL_SPARE_LOOPS spare ones (default 2), counted too */
+	/* and QUETZAL_SPARE_LOOPS spare ones (default 6), counted too */
 	threads += getenv("QUETZAL_SPARE_LOOPS") != NULL ?
-	    atoi(getenv("QUETZAL_SPARE_LOOPS")) : 2;
+	    atoi(getenv("QUETZAL_SPARE_LOOPS")) : 6;
 	test_user_new(&u);
 	r = http_json("POST", "/api/v1/tasks", u.token, "{\"title\":\"m\"}");
 	cr_assert_eq(r.status, 201, "%s", r.body);

@@ -128,6 +128,8 @@ static const struct shape {
 	{ "profile_unfollow",		"oJ",		ONE | W },
 	{ "task_get",			"oEJ",		ONE },
 	{ "task_insert",		"iEj",		W },
+	/* never run here: db_one_grouped below runs task_insert alone */
+	{ "task_insert_batch",		"niEj",		W },
 	{ "task_replace",		"oEJb",		ONE | W },
 	{ "task_update",		"oEJb",		ONE | W },
 	{ "task_delete",		"ocb",		ONE | W },
@@ -419,6 +421,15 @@ db_one(struct req *r, int q, const char *const *args, int nargs,
 	if ((b & 7) == 4 && has(q, P) && strchr(shape, 'b') != NULL)
 		row[strchr(shape, 'b') - shape] = "f";
 	return 1;
+}
+
+/* One request per fuzz input: a grouped insert always runs alone. */
+int
+db_one_grouped(struct req *r, int q, int batch, const char *const *args,
+    int nargs, const char **row, int nrow)
+{
+	FUZZ_CHECK(shape_of(batch) != NULL);
+	return db_one(r, q, args, nargs, row, nrow);
 }
 
 int

@@ -440,8 +440,8 @@ t_metrics_pool_wide()
 {
 	local before after s0 s1 pid n0 i
 	[ "$(metric quetzal_metrics_pool_wide)" = 1 ] || { note "/metrics is not pool-wide"; return 1; }
-	# 3 workers x (1 loop + 2 spare loops, the defaults)
-	[ "$(metric quetzal_worker_accept_loops)" = 9 ] || { note "accept loops: $(metric quetzal_worker_accept_loops)"; return 1; }
+	# 3 workers x (1 loop + 6 spare loops, the defaults)
+	[ "$(metric quetzal_worker_accept_loops)" = 21 ] || { note "accept loops: $(metric quetzal_worker_accept_loops)"; return 1; }
 	before=$(metric quetzal_http_requests_total 'route="/healthz"')
 	for i in $(seq 30); do http -o /dev/null http://127.0.0.1/healthz; done
 	s0=$(metric quetzal_worker_starts_total)
