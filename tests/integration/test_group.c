@@ -161,8 +161,10 @@ setup_calls(struct call *calls, const char *uid, const char *prefix)
 		calls[i].uid = uid;
 		calls[i].ver = "1";
 		calls[i].arena = arena_new(4096);
-		snprintf(calls[i].title, sizeof(calls[i].title), "%s%d \"t\"",
-		    prefix, i);
+		/* what array input syntax must quote: the rows' values
+		 * travel to the batch as array elements */
+		snprintf(calls[i].title, sizeof(calls[i].title),
+		    "%s%d \"t\", {x} \\ NULL ", prefix, i);
 	}
 }
 
