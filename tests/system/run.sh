@@ -454,7 +454,7 @@ t_metrics_pool_wide()
 	note "GET /healthz counted $before -> $after; worker starts $s0 -> $s1"
 	[ $((after - before)) = 30 ] || return 1
 	[ "$s1" -gt "$s0" ] || return 1
-	[ "$(metric quetzal_worker_accept_loops)" = 9 ] || return 1
+	[ "$(metric quetzal_worker_accept_loops)" = 21 ] || return 1
 	[ "$(metric quetzal_pool_cpu_seconds_total)" -ge 0 ] || return 1
 	[ "$(metric quetzal_pool_resident_memory_bytes)" -gt 0 ] || { note "no memory read from /proc"; return 1; }
 }
