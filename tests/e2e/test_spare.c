@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "client.h"
+#include "users.h"
 
 TestSuite(spare, .init = test_need_stack, .timeout = 60);
 
@@ -52,40 +53,6 @@ run_patch(void *arg)
 	p->r = http_json("PATCH", p->path, p->token, "{\"done\":true}");
 	p->seconds = now_s() - t0;
 	return NULL;
-}
-
-static void
-exec_ok(PGconn *c, const char *sql, const char *param)
-{
-	PGresult *res = PQexecParams(c, sql, param != NULL ? 1 : 0, NULL,
-	    param != NULL ? &param : NULL, NULL, NULL, 0);
-
-	cr_assert(PQresultStatus(res) == PGRES_COMMAND_OK ||
-	    PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s", sql,
-	    PQerrorMessage(c));
-	PQclear(res);
-}
-
-/* Waits until a backend of the app's database waits for a lock. */
-static bool
-lock_waited(PGconn *c, double seconds)
-{
-	double until = now_s() + seconds;
-
-	while (now_s() < until) {
-		PGresult	*res = PQexec(c, "SELECT count(*) FROM "
-		    "pg_stat_activity WHERE wait_event_type = 'Lock' AND "
-		    "query LIKE '%UPDATE tasks%'");
-		bool		 yes = PQresultStatus(res) == PGRES_TUPLES_OK &&
-				    strcmp(PQgetvalue(res, 0, 0), "0") != 0;
-
-		PQclear(res);
-		if (yes)
-			return true;
-		struct timespec ts = { 0, 20 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-	}
-	return false;
 }
 
 Test(spare, a_loop_waiting_on_a_write_does_not_stop_the_worker)
@@ -117,12 +84,12 @@ Test(spare, a_loop_waiting_on_a_write_does_not_stop_the_worker)
 	cr_assert(PQstatus(lock) == CONNECTION_OK, "%s", PQerrorMessage(lock));
 	cr_assert(PQstatus(watch) == CONNECTION_OK, "%s",
 	    PQerrorMessage(watch));
-	exec_ok(lock, "BEGIN", NULL);
-	exec_ok(lock, "SELECT 1 FROM tasks WHERE id = $1::bigint FOR UPDATE",
+	app_db_exec(lock, "BEGIN", NULL);
+	app_db_exec(lock, "SELECT 1 FROM tasks WHERE id = $1::bigint FOR UPDATE",
 	    id);
 	cr_assert_eq(pthread_create(&th, NULL, run_patch, &p), 0);
-	cr_assert(lock_waited(watch, 3), "the PATCH never reached its "
-	    "UPDATE");
+	cr_assert(app_db_lock_waited(watch, "%UPDATE tasks%", 3),
+	    "the PATCH never reached its UPDATE");
 
 	/* The only loop waits on the write: the spare loop answers. */
 	t0 = now_s();
@@ -141,7 +108,7 @@ Test(spare, a_loop_waiting_on_a_write_does_not_stop_the_worker)
 	cr_expect_str_eq(resp_str(&r, "done"), "false", "%s", r.body);
 	resp_free(&r);
 
-	exec_ok(lock, "ROLLBACK", NULL);
+	app_db_exec(lock, "ROLLBACK", NULL);
 	pthread_join(th, NULL);
 	cr_expect_eq(p.r.status, 200, "the held PATCH: %ld %s", p.r.status,
 	    p.r.body);

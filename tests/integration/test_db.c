@@ -204,21 +204,14 @@ Test(db, only_the_login_insert_commits_asynchronously)
 		    "SELECT set_config('synchronous_commit', 'on', false)", 0 },
 	};
 	const char		*row[1], *p[2];
-	char			 email[128], name[64], *uid, *v;
+	char			*uid, *v;
 	const char		*hash = "0123456789abcdef0123456789abcdef"
 				    "0123456789abcdef0123456789abcdef";
 	const char		*hash2 = "fedcba9876543210fedcba9876543210"
 				    "fedcba9876543210fedcba9876543210";
 
 	test_need_stack();
-	snprintf(email, sizeof(email), "it-db-%s@example.com",
-	    test_user_suffix());
-	snprintf(name, sizeof(name), "it_db_%s", test_user_suffix());
-	p[0] = email;
-	p[1] = name;
-	uid = app_db_value("INSERT INTO users (email, username, "
-	    "password_hash) VALUES ($1, $2, 'x') RETURNING id", 2, p);
-	cr_assert_not_null(uid);
+	uid = app_user_insert("db");
 	memset(&r, 0, sizeof(r));
 	r.arena = a;
 	r.request_id = "test";

@@ -66,50 +66,6 @@ sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-static void
-exec_ok(PGconn *c, const char *sql, const char *param)
-{
-	PGresult *res = PQexecParams(c, sql, param != NULL ? 1 : 0, NULL,
-	    param != NULL ? &param : NULL, NULL, NULL, 0);
-
-	cr_assert(PQresultStatus(res) == PGRES_COMMAND_OK ||
-	    PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s", sql,
-	    PQerrorMessage(c));
-	PQclear(res);
-}
-
-/* Waits until a backend waits for a lock on an INSERT into tasks. */
-static bool
-insert_waits(PGconn *c)
-{
-	for (int i = 0; i < 150; i++) {
-		PGresult	*res = PQexec(c, "SELECT count(*) FROM "
-		    "pg_stat_activity WHERE wait_event_type = 'Lock' AND "
-		    "query LIKE '%INSERT INTO tasks%'");
-		bool		 yes = PQresultStatus(res) == PGRES_TUPLES_OK &&
-				    strcmp(PQgetvalue(res, 0, 0), "0") != 0;
-
-		PQclear(res);
-		if (yes)
-			return true;
-		sleep_ms(20);
-	}
-	return false;
-}
-
-static char *
-new_user(void)
-{
-	char		 email[128], name[64];
-	const char	*p[2] = { email, name };
-
-	snprintf(email, sizeof(email), "it-group-%s@example.com",
-	    test_user_suffix());
-	snprintf(name, sizeof(name), "it_group_%s", test_user_suffix());
-	return app_db_value("INSERT INTO users (email, username, "
-	    "password_hash) VALUES ($1, $2, 'x') RETURNING id", 2, p);
-}
-
 /*
  * Runs calls[0] alone while the user's row is locked, then calls[1..]
  * while calls[0] waits, and lets the lock go once they have queued.
@@ -124,34 +80,34 @@ run_held(const char *uid, struct call *calls, int n)
 	cr_assert(PQstatus(lock) == CONNECTION_OK, "%s", PQerrorMessage(lock));
 	cr_assert(PQstatus(watch) == CONNECTION_OK, "%s",
 	    PQerrorMessage(watch));
-	exec_ok(lock, "BEGIN", NULL);
-	exec_ok(lock, "SELECT 1 FROM users WHERE id = $1::bigint FOR UPDATE",
+	app_db_exec(lock, "BEGIN", NULL);
+	app_db_exec(lock, "SELECT 1 FROM users WHERE id = $1::bigint FOR UPDATE",
 	    uid);
 	cr_assert_eq(pthread_create(&th[0], NULL, run_call, &calls[0]), 0);
-	cr_assert(insert_waits(watch), "the first insert never waited for "
-	    "the lock");
+	cr_assert(app_db_lock_waited(watch, "%INSERT INTO tasks%", 3),
+	    "the first insert never waited for the lock");
 	for (int i = 1; i < n; i++)
 		cr_assert_eq(pthread_create(&th[i], NULL, run_call, &calls[i]),
 		    0);
 	/* they queue behind the first (well within GROUP_WAIT_MS) */
 	sleep_ms(150);
-	exec_ok(lock, "COMMIT", NULL);
+	app_db_exec(lock, "COMMIT", NULL);
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
 	PQfinish(lock);
 	PQfinish(watch);
 }
 
-/* The number of distinct transactions (xmin) and created_at values among
- * the tasks of `uid` whose title starts with `prefix`, as "x|c". */
+/* Among the tasks of `uid` whose title starts with `prefix`: distinct
+ * transactions (xmin), distinct created_at values and rows, as "x|c|n". */
 static char *
 batch_shape(const char *uid, const char *prefix)
 {
 	const char *p[2] = { uid, prefix };
 
 	return app_db_value("SELECT count(DISTINCT xmin::text) || '|' || "
-	    "count(DISTINCT created_at) FROM tasks WHERE owner_id = $1 AND "
-	    "starts_with(title, $2)", 2, p);
+	    "count(DISTINCT created_at) || '|' || count(*) FROM tasks WHERE "
+	    "owner_id = $1 AND starts_with(title, $2)", 2, p);
 }
 
 static void
@@ -189,7 +145,7 @@ Test(group, waiting_inserts_share_one_statement_and_each_gets_its_row)
 
 	test_need_stack();
 	db_init(getenv("QUETZAL_DATABASE_URL"), 5000, queries, nqueries);
-	uid = new_user();
+	uid = app_user_insert("group");
 	cr_assert_not_null(uid);
 	snprintf(prefix, sizeof(prefix), "grp-%s-", test_user_suffix());
 	setup_calls(calls, uid, prefix);
@@ -223,16 +179,12 @@ Test(group, waiting_inserts_share_one_statement_and_each_gets_its_row)
 			cr_expect_str_eq(c->row[2], v);
 		free(v);
 	}
-	/* the first ran alone; the three good waiting ones in one batch */
+	/* the first ran alone; the three good waiting ones in one batch; the
+	 * stale call wrote no row */
 	shape = batch_shape(uid, prefix);
-	cr_expect_str_eq(shape, "2|2", "transactions|created_at: %s", shape);
+	cr_expect_str_eq(shape, "2|2|4", "transactions|created_at|rows: %s",
+	    shape);
 	free(shape);
-	p[0] = uid;
-	p[1] = prefix;
-	v = app_db_value("SELECT count(*) FROM tasks WHERE owner_id = $1 AND "
-	    "starts_with(title, $2)", 2, p);
-	cr_expect_str_eq(v, "4", "the stale call wrote a row: %s", v);
-	free(v);
 	free_calls(calls);
 	free(uid);
 	db_close();
@@ -246,12 +198,11 @@ Test(group, waiting_inserts_share_one_statement_and_each_gets_its_row)
 Test(group, a_failing_batch_runs_its_rows_alone)
 {
 	struct call	 calls[NCALLS] = { 0 };
-	char		 prefix[64], *uid, *shape, *v;
-	const char	*p[2];
+	char		 prefix[64], *uid, *shape;
 
 	test_need_stack();
 	db_init(getenv("QUETZAL_DATABASE_URL"), 5000, queries, nqueries);
-	uid = new_user();
+	uid = app_user_insert("group");
 	cr_assert_not_null(uid);
 	snprintf(prefix, sizeof(prefix), "grpf-%s-", test_user_suffix());
 	setup_calls(calls, uid, prefix);
@@ -271,16 +222,11 @@ Test(group, a_failing_batch_runs_its_rows_alone)
 		cr_expect_eq(calls[i].r.err_status, 0, "call %d", i);
 	}
 	/* the first alone, then the three good ones alone after the batch
-	 * failed: four transactions */
+	 * failed: four transactions, four rows, none with the bad title */
 	shape = batch_shape(uid, prefix);
-	cr_expect_str_eq(shape, "4|4", "transactions|created_at: %s", shape);
+	cr_expect_str_eq(shape, "4|4|4", "transactions|created_at|rows: %s",
+	    shape);
 	free(shape);
-	p[0] = uid;
-	p[1] = prefix;
-	v = app_db_value("SELECT count(*) FROM tasks WHERE owner_id = $1 AND "
-	    "starts_with(title, $2)", 2, p);
-	cr_expect_str_eq(v, "4", "%s rows", v);
-	free(v);
 	free_calls(calls);
 	free(uid);
 	db_close();
@@ -305,8 +251,8 @@ Test(group, a_queued_call_does_not_wait_long_for_a_stuck_statement)
 
 	test_need_stack();
 	db_init(url, 5000, queries, nqueries);
-	uid = new_user();
-	uid2 = new_user();
+	uid = app_user_insert("group");
+	uid2 = app_user_insert("group");
 	cr_assert(uid != NULL && uid2 != NULL);
 	snprintf(prefix, sizeof(prefix), "grpw-%s-", test_user_suffix());
 	held.uid = uid;
@@ -321,11 +267,11 @@ Test(group, a_queued_call_does_not_wait_long_for_a_stuck_statement)
 	watch = PQconnectdb(url);
 	cr_assert(PQstatus(lock) == CONNECTION_OK && PQstatus(watch) ==
 	    CONNECTION_OK);
-	exec_ok(lock, "BEGIN", NULL);
-	exec_ok(lock, "SELECT 1 FROM users WHERE id = $1::bigint FOR UPDATE",
+	app_db_exec(lock, "BEGIN", NULL);
+	app_db_exec(lock, "SELECT 1 FROM users WHERE id = $1::bigint FOR UPDATE",
 	    uid);
 	cr_assert_eq(pthread_create(&th, NULL, run_call, &held), 0);
-	cr_assert(insert_waits(watch));
+	cr_assert(app_db_lock_waited(watch, "%INSERT INTO tasks%", 3));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	cr_assert_eq(pthread_create(&th2, NULL, run_call, &other), 0);
 	pthread_join(th2, NULL);
@@ -336,7 +282,7 @@ Test(group, a_queued_call_does_not_wait_long_for_a_stuck_statement)
 	    other.r.err_status);
 	cr_expect(took >= 0.4 && took < 3.0, "the queued call took %.3f s "
 	    "(it waits GROUP_WAIT_MS, then runs alone)", took);
-	exec_ok(lock, "COMMIT", NULL);
+	app_db_exec(lock, "COMMIT", NULL);
 	pthread_join(th, NULL);
 	cr_expect_eq(held.rc, 1, "rc %d status %d", held.rc,
 	    held.r.err_status);

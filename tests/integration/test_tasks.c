@@ -99,20 +99,6 @@ sql1(const char *sql, const char *arg)
 	return app_db_value(sql, 1, args);
 }
 
-/* A user straight in the database: its id, malloc'd. */
-static char *
-user_new(void)
-{
-	char		 email[128], name[64];
-	const char	*p[2] = { email, name };
-
-	snprintf(email, sizeof(email), "it-tasks-%s@example.com",
-	    test_user_suffix());
-	snprintf(name, sizeof(name), "it_tasks_%s", test_user_suffix());
-	return app_db_value("INSERT INTO users (email, username, "
-	    "password_hash) VALUES ($1, $2, 'x') RETURNING id", 2, p);
-}
-
 static char *
 task_new(const char *uid, const char *title)
 {
@@ -140,7 +126,7 @@ assert_status(struct req *r, int got, int want)
 
 Test(tasks_handlers, a_stale_token_version_is_401_from_every_task_query)
 {
-	char		*uid = user_new(), *id = task_new(uid, "t"), *row;
+	char		*uid = app_user_insert("tasks"), *id = task_new(uid, "t"), *row;
 	struct req	 r;
 
 	row = sql1("SELECT version || title FROM tasks WHERE id = $1", id);
@@ -184,7 +170,7 @@ Test(tasks_handlers, a_stale_token_version_is_401_from_every_task_query)
 
 Test(tasks_handlers, an_inactive_or_deleted_user_is_401_not_404)
 {
-	char		*uid = user_new(), *id = task_new(uid, "t");
+	char		*uid = app_user_insert("tasks"), *id = task_new(uid, "t");
 	struct req	 r;
 
 	/* the trigger moves token_version too; keep the token's ver */
@@ -205,7 +191,7 @@ Test(tasks_handlers, an_inactive_or_deleted_user_is_401_not_404)
 
 Test(tasks_handlers, a_cursor_before_1970_walks_on)
 {
-	char		*uid = user_new(), *a1, *a2, *cursor, q[128];
+	char		*uid = app_user_insert("tasks"), *a1, *a2, *cursor, q[128];
 	struct req	 r;
 
 	a1 = task_new(uid, "old");
@@ -237,7 +223,7 @@ Test(tasks_handlers, cursors_task_cursor_could_not_write_are_422)
 	    "cursor=MS4xLjE", "cursor=MS4w", "cursor=MS4x=",
 	    "cursor=MS4x%2B", "cursor=A",
 	};
-	char		*uid = user_new();
+	char		*uid = app_user_insert("tasks");
 	struct req	 r;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -254,7 +240,7 @@ Test(tasks_handlers, cursors_task_cursor_could_not_write_are_422)
 
 Test(tasks_handlers, if_match_lists_are_read_tag_by_tag)
 {
-	char		*uid = user_new(), *id = task_new(uid, "t");
+	char		*uid = app_user_insert("tasks"), *id = task_new(uid, "t");
 	char		 h[8192];
 	struct req	 r;
 	size_t		 at;
@@ -290,7 +276,7 @@ Test(tasks_handlers, if_match_lists_are_read_tag_by_tag)
 
 Test(tasks_handlers, a_database_that_is_away_is_503)
 {
-	char		*uid = user_new(), *id = task_new(uid, "t");
+	char		*uid = app_user_insert("tasks"), *id = task_new(uid, "t");
 	struct req	 r;
 
 	db_close();
@@ -357,7 +343,7 @@ Test(tasks_handlers, a_posted_task_stores_task_json_of_its_row)
 	char		*uid, *id, *v;
 	const char	*loc;
 
-	uid = user_new();
+	uid = app_user_insert("tasks");
 	fake(&r, "POST", NULL, NULL, "{\"title\":\"post \\\"q\\\" \\\\ "
 	    "tab\\t \\u00e9 \\ud83e\\udd9c\",\"description\":\"line\\nnext\","
 	    "\"due_date\":\"2031-02-03\",\"done\":true}", NULL, uid, "1");

@@ -52,6 +52,53 @@ app_db_value(const char *sql, int nparams, const char *const *params)
 	return v;
 }
 
+char *
+app_user_insert(const char *tag)
+{
+	char		 email[128], name[64], *id;
+	const char	*p[2] = { email, name };
+
+	snprintf(email, sizeof(email), "it-%s-%s@example.com", tag,
+	    test_user_suffix());
+	snprintf(name, sizeof(name), "it_%s_%s", tag, test_user_suffix());
+	id = app_db_value("INSERT INTO users (email, username, "
+	    "password_hash) VALUES ($1, $2, 'x') RETURNING id", 2, p);
+	cr_assert_not_null(id);
+	return id;
+}
+
+void
+app_db_exec(PGconn *c, const char *sql, const char *param)
+{
+	PGresult *res = PQexecParams(c, sql, param != NULL ? 1 : 0, NULL,
+	    param != NULL ? &param : NULL, NULL, NULL, 0);
+
+	cr_assert(PQresultStatus(res) == PGRES_COMMAND_OK ||
+	    PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s", sql,
+	    PQerrorMessage(c));
+	PQclear(res);
+}
+
+bool
+app_db_lock_waited(PGconn *c, const char *query_like, double seconds)
+{
+	struct timespec	 nap = { 0, 20 * 1000 * 1000 };
+
+	for (double waited = 0; waited < seconds; waited += 0.02) {
+		PGresult	*res = PQexecParams(c, "SELECT count(*) FROM "
+		    "pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+		    "query LIKE $1", 1, NULL, &query_like, NULL, NULL, 0);
+		bool		 yes = PQresultStatus(res) == PGRES_TUPLES_OK &&
+				    strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+
+		PQclear(res);
+		if (yes)
+			return true;
+		nanosleep(&nap, NULL);
+	}
+	return false;
+}
+
 struct resp
 http_form(const char *path, const char *body)
 {

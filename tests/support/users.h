@@ -6,6 +6,9 @@
 #ifndef TESTS_SUPPORT_USERS_H
 #define TESTS_SUPPORT_USERS_H
 
+#include <libpq-fe.h>
+#include <stdbool.h>
+
 #include "client.h"
 
 /* Logs `u` in again through POST /api/v1/auth/token; refreshes u->token
@@ -31,5 +34,18 @@ char		*app_db_value(const char *sql, int nparams,
 
 /* A unique lowercase suffix of digits and '_' for emails and usernames. */
 const char	*test_user_suffix(void);
+
+/* A user straight in the application's database (email
+ * it-<tag>-<suffix>@example.com, username it_<tag>_<suffix>, no usable
+ * password): its id, malloc'd. */
+char		*app_user_insert(const char *tag);
+
+/* Runs `sql` with one text parameter (NULL: none) on connection c. */
+void		 app_db_exec(PGconn *c, const char *sql, const char *param);
+
+/* Polls on connection c, for up to `seconds`, until a backend waits for a
+ * lock while running a statement LIKE `query_like`.  Whether one did. */
+bool		 app_db_lock_waited(PGconn *c, const char *query_like,
+		    double seconds);
 
 #endif /* TESTS_SUPPORT_USERS_H */
