@@ -91,6 +91,7 @@ cmd_serve(int argc, char **argv)
 	app.max_body = app_config.max_body;
 	app.loops = app_config.threads;
 	app.spare_loops = app_config.spare_loops;
+	app.autogroup_nice = app_config.autogroup_nice;
 	if (app_auth_init(&app_config) < 0 || hashgate_init_env() < 0)
 		return 1;
 	app.authenticate = app_authenticate;
@@ -202,11 +203,12 @@ cmd_check_config(int argc, char **argv)
 	printf("token ttl      %lds\nrefresh ttl    %lds\nbcrypt cost    "
 	    "%d\nmax body       %ld bytes\nstmt timeout   %ldms\n"
 	    "cors origins   %s\nthreads        %d per worker, and %d spare "
-	    "for writes\n", app_config.token_ttl,
+	    "for writes\nautogroup nice %d\n", app_config.token_ttl,
 	    app_config.refresh_ttl, app_config.bcrypt_cost,
 	    app_config.max_body, app_config.statement_timeout_ms,
 	    app_config.cors_origins[0] ? app_config.cors_origins : "(none)",
-	    app_config.threads, app_config.spare_loops);
+	    app_config.threads, app_config.spare_loops,
+	    app_config.autogroup_nice);
 	{
 		char	*text = NULL;
 		size_t	 len = 0;

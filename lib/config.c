@@ -114,6 +114,10 @@ config_load(struct config *c, const char *(*get)(const char *name),
 	    errlen) < 0)
 		return -1;
 	c->spare_loops = (int)n;
+	if (get_long(get, "QUETZAL_AUTOGROUP_NICE", 3, 0, 19, &n, err,
+	    errlen) < 0)
+		return -1;
+	c->autogroup_nice = (int)n;
 
 	v = get("QUETZAL_LOG_LEVEL");
 	if (v == NULL || *v == '\0')

@@ -30,6 +30,7 @@ struct config {
 	const char	*cors_origins;	/* "" when none */
 	int		 threads;	/* accept loops per worker process */
 	int		 spare_loops;	/* and spare ones, for writes */
+	int		 autogroup_nice; /* the worker's session, 0..19 */
 };
 
 #define CONFIG_MIN_KEY	32

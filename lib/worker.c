@@ -691,6 +691,49 @@ on_loop(void *arg)
 }
 
 /*
+ * Sets the nice value of the worker's autogroup (sched(7)).  With
+ * autogroups, the kernel weighs each session as one: every worker (a
+ * session of its own under systemd and spawn-fcgi) as much as all of
+ * nginx, and as each PostgreSQL backend.  On shared cores that lets a
+ * worker woken by nginx's connect preempt nginx at once, an involuntary
+ * switch a request, and the requests nginx holds wait; a little less
+ * weight for the workers cut the GET p99 by about a millisecond at the
+ * same throughput (docs/decisions.md, "eighth round").  Only for a session
+ * the worker leads, so that a worker started from a shell never renices
+ * the shell's session.  Raising the value needs no privilege, but the
+ * kernel takes one change per 100 ms from unprivileged callers: EAGAIN
+ * asks to try again.  Returns 0 when done or not to be done, 1 to retry.
+ */
+static int
+autogroup_nice(int nice, int attempt)
+{
+	char	buf[16];
+	int	fd, n;
+
+	if (nice <= 0 || getsid(0) != getpid())
+		return 0;
+	fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_msg(LOG_DEBUG, "no autogroup to renice: %s",
+		    strerror(errno));	/* a kernel without autogroups */
+		return 0;
+	}
+	n = snprintf(buf, sizeof(buf), "%d", nice);
+	if (write(fd, buf, (size_t)n) == n) {
+		close(fd);
+		log_msg(LOG_DEBUG, "autogroup nice %d", nice);
+		return 0;
+	}
+	n = errno;
+	close(fd);
+	if (n == EAGAIN && attempt < 50)
+		return 1;
+	log_msg(LOG_NOTICE, "cannot set the autogroup's nice value to %d: "
+	    "%s", nice, strerror(n));
+	return 0;
+}
+
+/*
  * The watchdog, from the main thread: ping unless a loop has been inside
  * one request for more than half of WatchdogSec.  An idle worker keeps
  * pinging; a loop stuck in a request (a query that never returns, a peer
@@ -730,6 +773,7 @@ worker_serve(const struct worker_app *app, const char *listen)
 	int64_t			 wd_usec = 0;
 	uint64_t		 u;
 	bool			 silent = false;
+	int			 renice;	/* autogroup_nice() tries */
 
 	signal(SIGPIPE, SIG_IGN);
 	/*
@@ -785,6 +829,7 @@ worker_serve(const struct worker_app *app, const char *listen)
 		db_set_write_hooks(on_write_begin, on_write_end);
 	if (sd_watchdog_enabled(0, &u) > 0 && u >= 4)
 		wd_usec = (int64_t)u;
+	renice = autogroup_nice(app->autogroup_nice, 0);
 	if (wait_for_database(&p, sigfd) == 1)
 		goto out;
 	for (; started < p.nloops; started++)
@@ -808,8 +853,13 @@ worker_serve(const struct worker_app *app, const char *listen)
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = p.stop_fd, .events = POLLIN },
 		};
+		int	timeout = wd_usec > 0 ? (int)(wd_usec / 4000) : -1;
+		int	retry = 100 + (int)(getpid() % 50);
 
-		if (poll(pf, 2, wd_usec > 0 ? (int)(wd_usec / 4000) : -1) < 0 &&
+		/* Workers started together retry their renice in turn. */
+		if (renice > 0 && (timeout < 0 || timeout > retry))
+			timeout = retry;
+		if (poll(pf, 2, timeout) < 0 &&
 		    errno != EINTR) {
 			log_msg(LOG_ERR, "poll failed: %s", strerror(errno));
 			pool_stop(&p);
@@ -824,6 +874,11 @@ worker_serve(const struct worker_app *app, const char *listen)
 			break;		/* a loop failed and stopped the pool */
 		if (wd_usec > 0)
 			watchdog_check(&p, wd_usec, &silent);
+		if (renice > 0 &&
+		    autogroup_nice(app->autogroup_nice, renice) > 0)
+			renice++;
+		else
+			renice = 0;
 	}
 	sd_notify(0, "STOPPING=1");
 	log_msg(LOG_INFO, "worker stopping pid=%d", (int)getpid());

@@ -65,6 +65,11 @@ struct worker_app {
 	 * among them then share a statement (db_one_grouped).  Default
 	 * (QUETZAL_SPARE_LOOPS) 6. */
 	int			 spare_loops;
+	/* The nice value of the worker's scheduling autogroup (its session,
+	 * when it leads one; sched(7)), 0 to leave it: above 0, nginx and
+	 * PostgreSQL on the same cores come first when the CPU is short.
+	 * Default (QUETZAL_AUTOGROUP_NICE) 3. */
+	int			 autogroup_nice;
 	/* Optional: called on the loop's thread before it serves (0, or -1
 	 * to stop the worker) and after it stopped; for loop->app_slot. */
 	int			(*loop_init)(struct worker_loop *loop);

@@ -98,6 +98,28 @@ t_units_active()
 	return $bad
 }
 
+# Each worker (User=quetzal, unprivileged: the kernel takes one autogroup
+# change per 100 ms from it, so workers started together retry in turn)
+# leads its own session and gives its autogroup the nice value 3.
+workers_reniced()
+{
+	local i pid
+	for i in 1 2 3; do
+		pid=$(unit_prop "quetzal@$i.service" MainPID)
+		ns cat "/proc/$pid/autogroup" 2>/dev/null | grep -q ' nice 3$' || return 1
+	done
+}
+t_workers_autogroup_nice()
+{
+	local i pid
+	wait_for 10 workers_reniced && return 0
+	for i in 1 2 3; do
+		pid=$(unit_prop "quetzal@$i.service" MainPID)
+		note "quetzal@$i (pid $pid): $(ns cat "/proc/$pid/autogroup" 2>&1)"
+	done
+	return 1
+}
+
 t_socket_only_for_nginx()
 {
 	local st
@@ -796,6 +818,7 @@ tar -C "$ROOT" --exclude=./.git --exclude=./var --exclude=./build/asan \
 run_test deploy_first_run
 if [ "$FAILED" = 0 ]; then
 	run_test units_active
+	run_test workers_autogroup_nice
 	run_test socket_only_for_nginx
 	run_test readyz_through_nginx
 	run_test nginx_headers_and_errors

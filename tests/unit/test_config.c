@@ -42,6 +42,7 @@ Test(config, defaults)
 	cr_assert_eq(c.max_body, 1048576);
 	cr_assert_eq(c.statement_timeout_ms, 5000);
 	cr_assert_eq(c.log_level, LOG_INFO);
+	cr_assert_eq(c.autogroup_nice, 3);
 	cr_assert_str_eq(c.database_url, "");
 	cr_assert_null(c.jwt_key);
 	cr_assert_eq(config_need_key(&c, err, sizeof(err)), -1);
@@ -56,6 +57,8 @@ Test(config, bad_values_name_the_variable)
 		{ "QUETZAL_LOG_LEVEL", "verbose" },
 		{ "QUETZAL_STATEMENT_TIMEOUT_MS", "99999999999999999999" },
 		{ "QUETZAL_JWT_SECRET", "short" },
+		{ "QUETZAL_AUTOGROUP_NICE", "-1" },
+		{ "QUETZAL_AUTOGROUP_NICE", "20" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -79,8 +82,10 @@ Test(config, values_are_read)
 	set(1, "QUETZAL_LOG_LEVEL", "debug");
 	set(2, "QUETZAL_JWT_SECRET", "0123456789abcdef0123456789abcdef");
 	set(3, "QUETZAL_DATABASE_URL", "postgresql:///quetzal");
+	set(4, "QUETZAL_AUTOGROUP_NICE", "0");
 	cr_assert_eq(config_load(&c, get, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(c.bcrypt_cost, 4);
+	cr_assert_eq(c.autogroup_nice, 0);
 	cr_assert_eq(c.log_level, LOG_DEBUG);
 	cr_assert_eq(c.jwt_key_len, 32);
 	cr_assert_str_eq(c.database_url, "postgresql:///quetzal");
