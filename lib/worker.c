@@ -854,11 +854,14 @@ worker_serve(const struct worker_app *app, const char *listen)
 			{ .fd = p.stop_fd, .events = POLLIN },
 		};
 		int	timeout = wd_usec > 0 ? (int)(wd_usec / 4000) : -1;
-		int	retry = 100 + (int)(getpid() % 50);
 
 		/* Workers started together retry their renice in turn. */
-		if (renice > 0 && (timeout < 0 || timeout > retry))
-			timeout = retry;
+		if (renice > 0) {
+			int retry = 100 + (int)(getpid() % 50);
+
+			if (timeout < 0 || timeout > retry)
+				timeout = retry;
+		}
 		if (poll(pf, 2, timeout) < 0 &&
 		    errno != EINTR) {
 			log_msg(LOG_ERR, "poll failed: %s", strerror(errno));

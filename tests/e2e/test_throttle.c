@@ -263,6 +263,7 @@ Test(throttle, wrong_current_password_is_throttled_on_patch_me)
  */
 struct flood {
 	atomic_int	 n429, nother, nproblem;
+	atomic_long	 other;		/* the first other answer, or curl's code */
 	int		 per_thread;
 };
 
@@ -304,6 +305,7 @@ flood_run(void *arg)
 		CURL	*c = curl_easy_init();
 		long	 status = 0;
 		int	 problem = 0;
+		CURLcode rc;
 
 		curl_easy_setopt(c, CURLOPT_URL, url);
 		curl_easy_setopt(c, CURLOPT_INTERFACE, "127.0.0.2");
@@ -314,14 +316,20 @@ flood_run(void *arg)
 		curl_easy_setopt(c, CURLOPT_HEADERDATA, &problem);
 		curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		if (curl_easy_perform(c) == CURLE_OK)
+		if ((rc = curl_easy_perform(c)) == CURLE_OK)
 			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		curl_easy_cleanup(c);
 		if (status == 429) {
 			atomic_fetch_add(&f->n429, 1);
 			atomic_fetch_add(&f->nproblem, problem);
-		} else if (status != 422)
+		} else if (status != 422) {
+			long	 none = 0;
+
 			atomic_fetch_add(&f->nother, 1);
+			/* HTTP status, or minus curl's error code */
+			atomic_compare_exchange_strong(&f->other, &none,
+			    status != 0 ? status : -(long)rc);
+		}
 	}
 	curl_slist_free_all(h);
 	return NULL;
@@ -337,8 +345,9 @@ Test(throttle, nginx_limits_the_password_routes_per_address)
 		pthread_create(&t[i], NULL, flood_run, &f);
 	for (int i = 0; i < 8; i++)
 		pthread_join(t[i], NULL);
-	cr_assert_eq(atomic_load(&f.nother), 0, "answers other than 422 "
-	    "and 429");
+	cr_assert_eq(atomic_load(&f.nother), 0, "%d answers other than 422 "
+	    "and 429, the first %ld (negative: curl's error code)",
+	    atomic_load(&f.nother), atomic_load(&f.other));
 	cr_assert_gt(atomic_load(&f.n429), 0, "1600 registrations in a "
 	    "burst and no 429");
 	cr_assert_eq(atomic_load(&f.nproblem), atomic_load(&f.n429),

@@ -46,6 +46,9 @@ on_data(char *data, size_t size, size_t n, void *arg)
 	return add;
 }
 
+/* The last transfer's outcome in this thread, for must()'s message. */
+static _Thread_local CURLcode last_rc;
+
 int
 http_req(const char *method, const char *path, const char *const *headers,
     const char *body, struct resp *out)
@@ -96,6 +99,7 @@ http_req_len(const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	rc = curl_easy_perform(c);
+	last_rc = rc;
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
 	curl_slist_free_all(h);
@@ -115,7 +119,8 @@ must(const char *method, const char *path, const char *const *headers,
 	struct resp r;
 
 	if (http_req(method, path, headers, body, &r) < 0)
-		cr_assert_fail("%s %s: request failed", method, path);
+		cr_assert_fail("%s %s: request failed: %s", method, path,
+		    curl_easy_strerror(last_rc));
 	return r;
 }
 

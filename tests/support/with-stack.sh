@@ -20,7 +20,8 @@
 #   QUETZAL_METRICS_ALLOW    127.0.0.3 unless set (nginx's /metrics readers)
 # The exit status is CMD's. On EXIT, INT or TERM: CMD is stopped (if it
 # still runs), the stack is stopped, the temp dir removed. When CMD fails,
-# the last lines of the logs are printed first.
+# the last lines of the logs are printed first, then the failed tests'
+# lines of CMD's standard error.
 # Environment: QUETZAL_BIN (default build/quetzal), WORKERS (default 4),
 # QUETZAL_THREADS (default 2), KEEPALIVE (default auto: the largest safe K,
 # see stack.sh),
@@ -60,7 +61,7 @@ cmd_pid=""
 started=0
 # shellcheck disable=SC2317 # run by the traps
 cleanup() {
-	local rc=$? f
+	local rc=$? f n
 	trap - EXIT INT TERM
 	if [[ -n $cmd_pid ]] && kill -0 "$cmd_pid" 2>/dev/null; then
 		kill -TERM "$cmd_pid" 2>/dev/null || true
@@ -71,8 +72,20 @@ cleanup() {
 			for f in workers.log nginx-error.log; do
 				[[ -s $tmp/run/$f ]] || continue
 				echo "--- last lines of $f ---" >&2
-				tail -n 30 "$tmp/run/$f" >&2
+				# nginx's 429s to the flood are expected: count them
+				grep -v 'limiting requests' "$tmp/run/$f" | tail -n 30 >&2 || true
+				n=$(grep -c 'limiting requests' "$tmp/run/$f" || true)
+				((n == 0)) || echo "(and $n \"limiting requests\" lines)" >&2
 			done
+		fi
+		# Last, so that a report that keeps only the end of the output
+		# still says which test failed and why.
+		if ((rc != 0)) && [[ -e $tmp/cmd.err ]]; then
+			sleep 0.2 # tee's last write
+			echo "--- what failed (the tests' own report) ---" >&2
+			grep -E '^\[(FAIL|----)\]|CRASH|[Tt]imed out|[Ss]ignal' \
+				"$tmp/cmd.err" | grep -Ev '^\[----\] *$' |
+				tail -n 40 >&2 || true
 		fi
 		STACK_DIR=$tmp/run "$root/scripts/stack.sh" stop || rc=1
 		# A sanitized worker that found a bug (or leaked at exit) has
@@ -151,7 +164,8 @@ export QUETZAL_TEST_PGDIR=$PG_DIR QUETZAL_TEST_ROOT=$root QUETZAL_TEST_STACK_DIR
 # runs traps only between commands); <&0 keeps stdin, which a background
 # command would otherwise lose to /dev/null.
 status=0
-"$@" <&0 &
+# Its standard error is kept too (cmd.err), for the report at the end.
+"$@" <&0 2> >(tee "$tmp/cmd.err" >&2) &
 cmd_pid=$!
 wait "$cmd_pid" || status=$?
 cmd_pid=""
