@@ -161,7 +161,7 @@ test-stack: tests swagger
 	    QUETZAL_TEST_METRICS=1 $(BUILD)/tests/e2e --filter "metrics/*" -j1'
 	$(if $(filter 1,$(SANITIZE)),,@echo "== a storm of wrong logins, on the production shape (one loop a worker, no kept connections)")
 	$(if $(filter 1,$(SANITIZE)),,QUETZAL_BIN=$(CURDIR)/$(BIN) QUETZAL_TEST_ROOT=$(CURDIR) \
-	    QUETZAL_THREADS=1 KEEPALIVE=0 \
+	    QUETZAL_THREADS=1 KEEPALIVE=0 QUETZAL_HASH_SLOTS=2 \
 	    $(if $(wildcard build/swagger-ui/index.html),,QUETZAL_TEST_NO_SWAGGER=1) \
 	    tests/support/with-stack.sh sh -c 'QUETZAL_TEST_HASHLOAD=1 \
 	    $(BUILD)/tests/e2e --filter "throttle/wrong_login_storm*"')
