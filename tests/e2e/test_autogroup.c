@@ -146,8 +146,8 @@ worker_stop(struct worker *w)
 	int status;
 
 	kill(w->pid, SIGTERM);
+	close(w->err);	/* nobody reads its last words: never block them */
 	waitpid(w->shell != 0 ? w->shell : w->pid, &status, 0);
-	close(w->err);
 }
 
 static int
