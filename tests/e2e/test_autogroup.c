@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -75,24 +76,30 @@ worker_start(int fd, int leader)
 {
 	struct worker	 w = { 0, 0, -1 };
 	int		 p[2], q[2];
-	pid_t		 pid;
+	pid_t		 pid, test = getpid();
 
 	cr_assert_eq(pipe(p), 0);
 	cr_assert_eq(pipe(q), 0);
 	pid = fork();
 	cr_assert_neq(pid, -1);
 	if (pid == 0) {
-		pid_t	child;
+		pid_t	child, shell = getpid();
 		int	status;
 
 		close(p[0]);
 		close(q[0]);
-		if (setsid() < 0)
+		/* A test that fails half-way leaves no worker behind. */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 ||
+		    getppid() != test || setsid() < 0)
 			_exit(126);
 		if (leader)
 			worker_exec(fd, p[1]);
-		if ((child = fork()) == 0)
+		if ((child = fork()) == 0) {
+			if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 ||
+			    getppid() != shell)
+				_exit(126);
 			worker_exec(fd, p[1]);
+		}
 		if (child < 0 || write(q[1], &child, sizeof(child)) !=
 		    (ssize_t)sizeof(child))
 			_exit(126);
