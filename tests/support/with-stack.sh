@@ -83,7 +83,7 @@ cleanup() {
 		if ((rc != 0)) && [[ -e $tmp/cmd.err ]]; then
 			sleep 0.2 # tee's last write
 			echo "--- what failed (the tests' own report) ---" >&2
-			grep -E '^\[(FAIL|----)\]|CRASH|[Tt]imed out|[Ss]ignal' \
+			grep -E '^\[(FAIL|----|WARN)\]|CRASH|[Tt]imed out|[Ss]ignal' \
 				"$tmp/cmd.err" | grep -Ev '^\[----\] *$' |
 				tail -n 40 >&2 || true
 		fi
