@@ -128,7 +128,7 @@ export QUETZAL_PG_FAST=${QUETZAL_PG_FAST:-1} QUETZAL_BCRYPT_COST=4
 # which is about the gate, runs on a stack of its own with 2 (Makefile).
 export QUETZAL_HASH_SLOTS=${QUETZAL_HASH_SLOTS:-64}
 # nginx's limit on the password routes (production: 10r/m, burst 10): the
-# suites log in from 127.0.0.1 many times a second; tests/e2e/test_limits.c
+# suites log in from 127.0.0.1 many times a second; tests/e2e/test_throttle.c
 # floods it from 127.0.0.2 to see the 429s.
 export AUTH_RATE=${AUTH_RATE:-50r/s} AUTH_BURST=${AUTH_BURST:-500}
 QUETZAL_JWT_SECRET=$(openssl rand -hex 32)
