@@ -63,6 +63,9 @@
 /* How often an idle loop without a connection tries the database again. */
 #define WORKER_DB_RETRY_MS	1000
 #define WORKER_LOOPS_MAX	256
+/* The most of a refused body read after its answer to keep the connection
+ * (the largest QUETZAL_MAX_BODY); past it the connection is closed. */
+#define WORKER_DRAIN_MAX	(64L << 20)
 
 /* What the loops of one process share. */
 struct worker_pool {
@@ -339,9 +342,9 @@ worker_render(struct req *r, size_t *len)
 }
 
 /* Reads the body announced by CONTENT_LENGTH; 413 past the limit, 400 when
- * the length is not a number or the stream ends early.  Returns whether
- * the body was read whole (true when there is none). */
-static bool
+ * the length is not a number or the stream ends early (what is left is
+ * read after the answer: stdin_drained). */
+static void
 read_body(struct req *r, FCGX_Stream *in, long max_body)
 {
 	const char	*cl = http_param(r, "CONTENT_LENGTH");
@@ -350,30 +353,48 @@ read_body(struct req *r, FCGX_Stream *in, long max_body)
 	int		 got;
 
 	if (cl == NULL || *cl == '\0')
-		return true;
+		return;
 	errno = 0;
 	n = strtol(cl, &end, 10);
 	if (errno != 0 || *end != '\0' || n < 0) {
 		http_error(r, 400, "bad Content-Length");
-		return false;
+		return;
 	}
 	if (n > max_body) {
 		http_error(r, 413, "the body is larger than %ld bytes",
 		    max_body);
-		return false;
+		return;
 	}
 	if (n == 0)
-		return true;
+		return;
 	buf = arena_alloc(r->arena, (size_t)n + 1);
 	got = FCGX_GetStr(buf, (int)n, in);
 	if (got != n) {
 		http_error(r, 400, "the body ended early");
-		return false;
+		return;
 	}
 	buf[n] = '\0';
 	r->body = buf;
 	r->body_len = (size_t)n;
-	return true;
+}
+
+/*
+ * Reads and drops what is left of a request's stdin, at most
+ * WORKER_DRAIN_MAX bytes: whether it then ended cleanly, so that the
+ * connection can carry the next request.  After a body read whole this
+ * is one look at the stream, which has seen the end already.
+ */
+static bool
+stdin_drained(FCGX_Stream *in)
+{
+	char	buf[4096];
+	long	total = 0;
+	int	n;
+
+	while ((n = FCGX_GetStr(buf, (int)sizeof(buf), in)) > 0)
+		if ((total += n) > WORKER_DRAIN_MAX)
+			return false;
+	return FCGX_GetError(in) == 0 && FCGX_HasSeenEOF(in) == EOF;
 }
 
 /* Whether fd is a Unix-domain socket (see the FCGX_Detach below). */
@@ -561,7 +582,6 @@ loop_run(struct worker_loop *l)
 		int64_t		 t0;
 		const char	*out;
 		size_t		 len;
-		bool		 body_read = false;
 		int		 w;
 
 		if (l->spare && fr.ipcFd < 0 && !spare_wait(p))
@@ -622,7 +642,7 @@ loop_run(struct worker_loop *l)
 		r.db = l->db;
 		r.started_us = t0;
 		if (r.err_status == 0)
-			body_read = read_body(&r, fr.in, app->max_body);
+			read_body(&r, fr.in, app->max_body);
 		worker_dispatch(app, &r);
 		db_conn_request_end(l->db);
 		out = worker_render(&r, &len);
@@ -640,11 +660,13 @@ loop_run(struct worker_loop *l)
 		 * Only once stdin is read to its end: closing a Unix socket
 		 * with unread input (nginx's empty end-of-stdin record) gives
 		 * nginx ECONNRESET, seen as 502s and hangs on large bodies.
-		 * For the same reason a kept connection whose stdin was not
-		 * read to its end is not kept: its next record would be the
-		 * rest of this request's.
+		 * An answer given before the body was read (a 400 for the
+		 * query string, a 413) reads the rest of stdin here: a kept
+		 * connection is never closed by us while nginx may hand it to
+		 * the next request, which would then find it closed and, as a
+		 * POST or PATCH that nginx does not send twice, be a 502.
 		 */
-		if (body_read && FCGX_GetChar(fr.in) == EOF) {
+		if (stdin_drained(fr.in)) {
 			if (p->on_unix)
 				FCGX_Detach(&fr);
 		} else {

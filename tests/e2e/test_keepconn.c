@@ -287,6 +287,79 @@ Test(keepconn, more_clients_than_loops_past_the_idle_timeout_no_504)
 	free(l);
 }
 
+/*
+ * A request the worker answers before it reads its stdin to the end (a
+ * query string that does not decode is a 400 before the body): the
+ * connection nginx keeps must still serve the next request.  When the
+ * worker closed such a connection instead, nginx could hand it to the
+ * next request before it saw the close: a GET was retried on a new
+ * connection ("upstream prematurely closed" in nginx's log), but a POST,
+ * which nginx does not send twice, became a 502 (the CI failure of
+ * 2026-12-01: one of 20 concurrent PATCHes).
+ */
+struct mix {
+	const char	*base;
+	int		 early;		/* answer before the body is read */
+	int		 n;
+	long		 bad;		/* answers other than the expected */
+	long		 first_bad;	/* the first of them; -1: curl failed */
+};
+
+static void *
+on_mix(void *arg)
+{
+	struct mix		*m = arg;
+	CURL			*c = curl_easy_init();
+	struct curl_slist	*h = curl_slist_append(NULL,
+				    "Content-Type: application/json");
+	char			 url[600];
+	long			 want = m->early ? 400 : 405;
+
+	snprintf(url, sizeof(url), "%s/healthz%s", m->base,
+	    m->early ? "?%00" : "");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	for (int i = 0; i < m->n; i++) {
+		long status = -1;
+
+		/* the early ones alternate a GET and a POST with a body */
+		if (m->early && i % 2 == 0)
+			curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+		else
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS,
+			    "{\"padding\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}");
+		if (curl_easy_perform(c) == CURLE_OK)
+			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		if (status != want && m->bad++ == 0)
+			m->first_bad = status;
+	}
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+Test(keepconn, an_answer_before_the_body_keeps_the_connection_usable)
+{
+	struct mix	 m[8];
+	pthread_t	 t[8];
+	int		 n = under_valgrind() ? 100 : 600;
+
+	for (int i = 0; i < 8; i++) {
+		m[i] = (struct mix){ getenv("QUETZAL_TEST_URL"), i % 2, n,
+		    0, 0 };
+		cr_assert_eq(pthread_create(&t[i], NULL, on_mix, &m[i]), 0);
+	}
+	for (int i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < 8; i++)
+		cr_expect_eq(m[i].bad, 0, "%s: %ld of %d answers were not %d "
+		    "(the first: %ld)", m[i].early ? "early 400s" : "POSTs",
+		    m[i].bad, n, m[i].early ? 400 : 405, m[i].first_bad);
+}
+
 static pid_t
 nth_worker(int n)
 {

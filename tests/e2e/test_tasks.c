@@ -894,6 +894,8 @@ Test(tasks, of_20_writers_with_the_same_if_match_exactly_one_wins)
 	struct resp		 r;
 	char			*id, *etag, h[128], *v;
 	int			 ok = 0, failed = 0;
+	char			 seen[256] = "";
+	size_t			 at = 0;
 
 	curl_global_init(CURL_GLOBAL_ALL);
 	test_user_new(&u);
@@ -910,9 +912,11 @@ Test(tasks, of_20_writers_with_the_same_if_match_exactly_one_wins)
 		pthread_join(t[i], NULL);
 		ok += x[i].status == 200;
 		failed += x[i].status == 412;
+		at += (size_t)snprintf(seen + at, sizeof(seen) - at, " %ld",
+		    x[i].status);
 	}
-	cr_assert_eq(ok, 1, "%d writers won", ok);
-	cr_assert_eq(failed, 19);
+	cr_assert_eq(ok, 1, "%d writers won; statuses:%s", ok, seen);
+	cr_assert_eq(failed, 19, "statuses (0: no answer):%s", seen);
 	v = sql1("SELECT version FROM tasks WHERE id = $1", id, NULL);
 	cr_assert_str_eq(v, "2");
 	free(v);
