@@ -99,8 +99,8 @@ config_load(struct config *c, const char *(*get)(const char *name),
 	    &c->token_ttl, err, errlen) < 0 ||
 	    get_long(get, "QUETZAL_REFRESH_TTL", 1209600, 60, 86400 * 365,
 	    &c->refresh_ttl, err, errlen) < 0 ||
-	    get_long(get, "QUETZAL_MAX_BODY", 1048576, 1024, 64L << 20,
-	    &c->max_body, err, errlen) < 0 ||
+	    get_long(get, "QUETZAL_MAX_BODY", 1048576, 1024,
+	    CONFIG_MAX_BODY_MAX, &c->max_body, err, errlen) < 0 ||
 	    get_long(get, "QUETZAL_STATEMENT_TIMEOUT_MS", 5000, 0, 3600000,
 	    &c->statement_timeout_ms, err, errlen) < 0 ||
 	    get_long(get, "QUETZAL_BCRYPT_COST", 12, 4, 31, &n, err,

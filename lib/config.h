@@ -34,6 +34,8 @@ struct config {
 };
 
 #define CONFIG_MIN_KEY	32
+/* The largest QUETZAL_MAX_BODY, bytes. */
+#define CONFIG_MAX_BODY_MAX	(64L << 20)
 
 /* Reads the variables through `get` (getenv in production).  Returns 0, or
  * -1 with one line in err ("QUETZAL_BCRYPT_COST: must be 4..31, got 40"). */

@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "config.h"
 #include "db.h"
 #include "http.h"
 #include "jsonx.h"
@@ -63,9 +64,6 @@
 /* How often an idle loop without a connection tries the database again. */
 #define WORKER_DB_RETRY_MS	1000
 #define WORKER_LOOPS_MAX	256
-/* The most of a refused body read after its answer to keep the connection
- * (the largest QUETZAL_MAX_BODY); past it the connection is closed. */
-#define WORKER_DRAIN_MAX	(64L << 20)
 
 /* What the loops of one process share. */
 struct worker_pool {
@@ -379,8 +377,8 @@ read_body(struct req *r, FCGX_Stream *in, long max_body)
 }
 
 /*
- * Reads and drops what is left of a request's stdin, at most
- * WORKER_DRAIN_MAX bytes: whether it then ended cleanly, so that the
+ * Reads and drops what is left of a request's stdin, at most the largest
+ * QUETZAL_MAX_BODY (past it the connection is closed): whether it then ended cleanly, so that the
  * connection can carry the next request.  After a body read whole this
  * is one look at the stream, which has seen the end already.
  */
@@ -392,7 +390,7 @@ stdin_drained(FCGX_Stream *in)
 	int	n;
 
 	while ((n = FCGX_GetStr(buf, (int)sizeof(buf), in)) > 0)
-		if ((total += n) > WORKER_DRAIN_MAX)
+		if ((total += n) > CONFIG_MAX_BODY_MAX)
 			return false;
 	return FCGX_GetError(in) == 0 && FCGX_HasSeenEOF(in) == EOF;
 }
